@@ -1,0 +1,195 @@
+"""`synthgen <stage>`: parse arguments → typed params → library call; one-line errors, exit codes.
+
+Each stage runs either for a dataset spec (`--dataset NAME`, as DVC calls it, paths by convention)
+or one-shot on explicit files. Exit codes: 0 success, 1 validation gate failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from synthgen import pipeline
+from synthgen.config import DatasetSpec, Params, load_params, load_spec, merged
+from synthgen.data.schema import Schema
+from synthgen.errors import GateFailed, SynthgenError
+from synthgen.layout import DatasetPaths
+from synthgen.sampling.plan import parse_conditions
+
+log = logging.getLogger("synthgen")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="synthgen", description=__doc__.splitlines()[0])
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str, dataset: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml if present)")
+        p.add_argument("--seed", type=int, help="overrides params `seed`")
+        if dataset:
+            p.add_argument("--dataset", help="run for pipelines/NAME.yaml with the conventional paths (as DVC does)")
+        return p
+
+    p = command("ingest", "read a raw table, infer its schema, split train/holdout")
+    p.add_argument("--source", help="CSV, Parquet (file or directory) or JSON Lines file")
+    p.add_argument("--out", help="directory for train.parquet, holdout.parquet, schema.json")
+    p.add_argument("--target", help="class or regression target column")
+
+    p = command("train", "fit a generative model and save it")
+    p.add_argument("--data", help="training table (any format ingest reads)")
+    p.add_argument("--out", help="model directory to write")
+    p.add_argument("--target", help="class or regression target column")
+    p.add_argument("--schema", help="schema.json from ingest (default: inferred from --data)")
+    p.add_argument("--model", help="registered model name (overrides train.model)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the model's own budget)")
+
+    p = command("sample", "draw synthetic rows from a saved model into Parquet")
+    p.add_argument("--model", help="model directory written by `synthgen train`")
+    p.add_argument("--out", help="Parquet file to write")
+    p.add_argument("--rows", type=int, help="number of rows (default: sample.multiple x train rows)")
+    p.add_argument("--condition", action="append", default=[], metavar="COL=VALUE", help="only rows of this class")
+    p.add_argument("--mode", choices=["plain", "balance"], help="balance: rows that even out the classes")
+
+    p = command("validate", "score a synthetic table; exit 1 when the gate fails")
+    p.add_argument("--train", help="real train table")
+    p.add_argument("--holdout", help="real holdout table (never trained on)")
+    p.add_argument("--synthetic", help="synthetic table to judge")
+    p.add_argument("--out", help="directory for metrics.json and expectations/")
+    p.add_argument("--target", help="class or regression target column")
+    p.add_argument("--schema", help="schema.json from ingest (default: inferred from --train)")
+
+    p = command("augment", "real train + synthetic rows, marked by is_synthetic")
+    p.add_argument("--train", help="real train table")
+    p.add_argument("--synthetic", help="synthetic Parquet from `synthgen sample`")
+    p.add_argument("--out", help="Parquet file to write")
+    p.add_argument("--target", help="class target (needed by strategy balance)")
+    p.add_argument("--metrics", help="metrics.json from validate; refuses to run unless the gate passed")
+    p.add_argument("--strategy", choices=["append", "balance"], help="overrides augment.strategy")
+
+    p = command("run", "every stage for one file, without DVC", dataset=False)
+    p.add_argument("--source", required=True, help="CSV, Parquet (file or directory) or JSON Lines file")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--target", help="class or regression target column")
+    p.add_argument("--rows", type=int, help="synthetic rows (default: sample.multiple x train rows)")
+    p.add_argument("--model", help="registered model name")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the model's own budget)")
+    return parser
+
+
+def _need(args: argparse.Namespace, *names: str) -> None:
+    missing = [f"--{n}" for n in names if getattr(args, n) is None]
+    if missing:
+        raise SynthgenError(f"synthgen {args.command}: give {' '.join(missing)} (or --dataset NAME)")
+
+
+def _section(params: Params, spec: DatasetSpec | None, name: str) -> Any:
+    attr = {"validate": "validate_"}.get(name, name)
+    section = getattr(params, attr)
+    return merged(section, getattr(spec, attr), f"pipelines spec {name}") if spec else section
+
+
+def _dispatch(args: argparse.Namespace) -> None:
+    params = load_params(args.params)
+    seed = args.seed if args.seed is not None else params.seed
+    spec = load_spec(args.dataset) if getattr(args, "dataset", None) else None
+    paths = DatasetPaths(args.dataset) if spec else None
+    target = getattr(args, "target", None) or (spec.target if spec else None)
+    cmd = args.command
+    if cmd == "ingest":
+        source, out = (spec.source, paths.prepared) if spec else (args.source, args.out)
+        if not spec:
+            _need(args, "source", "out")
+        pipeline.ingest(source, out, _section(params, spec, "ingest"), seed, target, spec.columns if spec else None)
+    elif cmd == "train":
+        if not spec:
+            _need(args, "data", "out")
+        train_params = _section(params, spec, "train")
+        updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
+        train_params = train_params.model_copy(update=updates)
+        schema_path = paths.schema if spec else args.schema
+        schema = Schema.load(schema_path) if schema_path else None
+        pipeline.train(paths.train if spec else args.data, paths.model if spec else args.out, train_params, seed,
+                       target, schema, loss_csv=paths.reports / "loss.csv" if spec else None)
+    elif cmd == "sample":
+        if not spec:
+            _need(args, "model", "out")
+        sample_params = _section(params, spec, "sample")
+        updates: dict[str, Any] = {"rows": args.rows, "mode": args.mode}
+        if args.condition:
+            updates["conditions"] = parse_conditions(args.condition)
+        sample_params = sample_params.model_copy(update={k: v for k, v in updates.items() if v is not None})
+        pipeline.sample(paths.model if spec else args.model, paths.synthetic if spec else args.out, sample_params, seed)
+    elif cmd == "validate":
+        if not spec:
+            _need(args, "train", "holdout", "synthetic", "out")
+        schema_path = paths.schema if spec else args.schema
+        pipeline.validate(
+            paths.train if spec else args.train, paths.holdout if spec else args.holdout,
+            paths.synthetic if spec else args.synthetic, paths.reports if spec else args.out,
+            _section(params, spec, "validate"), seed, Schema.load(schema_path) if schema_path else None, target)
+    elif cmd == "augment":
+        if not spec:
+            _need(args, "train", "synthetic", "out")
+        augment_params = _section(params, spec, "augment")
+        if args.strategy:
+            augment_params = augment_params.model_copy(update={"strategy": args.strategy})
+        pipeline.augment(paths.train if spec else args.train, paths.synthetic if spec else args.synthetic,
+                         paths.augmented if spec else args.out, augment_params, target,
+                         paths.reports / "metrics.json" if spec else args.metrics)
+    elif cmd == "run":
+        _run(args, params, seed)
+
+
+def _run(args: argparse.Namespace, params: Params, seed: int) -> None:
+    """All stages into one directory; augmented.parquet is written only when the gate passes."""
+    out = Path(args.out)
+    pipeline.ingest(args.source, out / "prepared", params.ingest, seed, args.target)
+    updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
+    schema = Schema.load(out / "prepared" / "schema.json")
+    pipeline.train(out / "prepared" / "train.parquet", out / "model", params.train.model_copy(update=updates), seed,
+                   args.target, schema, loss_csv=out / "loss.csv")
+    sample_params = params.sample.model_copy(update={"rows": args.rows} if args.rows else {})
+    pipeline.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
+    pipeline.validate(out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet",
+                      out / "synthetic.parquet", out, params.validate_, seed, schema)
+    pipeline.augment(out / "prepared" / "train.parquet", out / "synthetic.parquet", out / "augmented.parquet",
+                     params.augment, args.target, out / "metrics.json")
+
+
+def _quiet_libraries() -> None:
+    """Keep the terminal to what synthgen did; library chatter goes to warnings level."""
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric", "great_expectations"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("synthgen: %(message)s"))
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    _quiet_libraries()
+    try:
+        _dispatch(args)
+    except GateFailed as exc:
+        print(f"synthgen: gate failed: {exc}", file=sys.stderr)
+        return 1
+    except SynthgenError as exc:
+        print(f"synthgen: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

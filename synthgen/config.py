@@ -1,0 +1,158 @@
+"""Typed params: every stage reads its own section of params.yaml; unknown keys fail loudly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from synthgen.errors import SynthgenError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), populate_by_name=True)
+
+
+class IngestParams(Section):
+    """How raw tables are split; the holdout is what privacy and utility are measured against."""
+
+    holdout_fraction: float = Field(0.2, gt=0, lt=1, description="share of rows kept out of training")
+    min_holdout_rows: int = Field(5, ge=1, description="fewer holdout rows than this is an error")
+
+
+class TrainParams(Section):
+    """Which model learns the table and with what budget."""
+
+    model: str = Field("tabular_ddpm", description="registered model name")
+    epochs: int | None = Field(None, ge=1, description="passes over train; null = the model's default budget")
+    batch_size: int = Field(256, ge=1)
+    validation_fraction: float = Field(0.1, ge=0, lt=1, description="train share for early stopping")
+    early_stopping_patience: int = Field(10, ge=1, description="validation rounds without improvement")
+    accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu")
+    devices: int | str = Field("auto", description="Lightning devices")
+    precision: str | None = Field(None, description="null = bf16-mixed on CUDA, 32-true on CPU")
+    model_config_: dict[str, Any] = Field(default_factory=dict, alias="model_config")
+
+
+class SampleParams(Section):
+    """How many synthetic rows to draw and of which classes."""
+
+    rows: int | None = Field(None, ge=1, description="absolute row count; null = multiple x train rows")
+    multiple: float = Field(1.0, gt=0, description="rows = multiple x train rows when rows is null")
+    mode: Literal["plain", "balance"] = Field("plain", description="balance: only rows that even out classes")
+    batch_size: int = Field(10_000, ge=1, description="rows per batch and Parquet row group")
+    conditions: dict[str, Any] = Field(default_factory=dict, description="target value to sample, e.g. {species: Adelie}")
+
+
+class CheckParams(Section):
+    threshold: float
+    level: Literal["fail", "warn", "off"] = "fail"
+
+
+def _default_checks() -> dict[str, CheckParams]:
+    return {
+        "quality": CheckParams(threshold=0.80),
+        "column_shapes": CheckParams(threshold=0.80, level="warn"),
+        "column_pair_trends": CheckParams(threshold=0.75, level="warn"),
+        "dcr_share": CheckParams(threshold=0.60),
+        "exact_copies": CheckParams(threshold=0.01),
+        "dcr_ratio": CheckParams(threshold=0.70),
+        "expectations": CheckParams(threshold=1.0),
+    }
+
+
+class ValidateParams(Section):
+    """Gate thresholds per check, and how many rows the distribution checks look at."""
+
+    checks: dict[str, CheckParams] = Field(default_factory=_default_checks)
+    max_rows: int = Field(20_000, ge=10, description="seeded sample cap for distribution checks")
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        """A params file names only the checks it changes; the rest keep their defaults."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = {k: v.model_dump() for k, v in _default_checks().items()}
+        for name, cfg in value.items():
+            base = merged.get(name, {})
+            merged[name] = {**base, **cfg} if isinstance(cfg, dict) else cfg.model_dump() if isinstance(cfg, CheckParams) else cfg
+        return merged
+
+
+class AugmentParams(Section):
+    """How real and synthetic rows are mixed into the training set handed back."""
+
+    strategy: Literal["append", "balance"] = "append"
+    rows: int | None = Field(None, ge=0, description="append: synthetic rows to add; null = all")
+
+
+class Params(Section):
+    seed: int = 0
+    datasets: list[str] = Field(default_factory=list)
+    ingest: IngestParams = Field(default_factory=IngestParams)
+    train: TrainParams = Field(default_factory=TrainParams)
+    sample: SampleParams = Field(default_factory=SampleParams)
+    validate_: ValidateParams = Field(default_factory=ValidateParams, alias="validate")
+    augment: AugmentParams = Field(default_factory=AugmentParams)
+
+
+class ColumnOverride(Section):
+    kind: Literal["numeric", "integer", "categorical", "boolean", "datetime", "id", "text"] | None = None
+    role: Literal["target", "pii", "none"] | None = None
+    pii_type: str | None = None
+
+
+class DatasetSpec(Section):
+    """One shipped use case (pipelines/<name>.yaml): adding a dataset is adding a spec."""
+
+    source: str
+    modality: Literal["tabular"] = "tabular"
+    target: str | None = None
+    columns: dict[str, ColumnOverride] = Field(default_factory=dict)
+    ingest: dict[str, Any] = Field(default_factory=dict)
+    train: dict[str, Any] = Field(default_factory=dict)
+    sample: dict[str, Any] = Field(default_factory=dict)
+    validate_: dict[str, Any] = Field(default_factory=dict, alias="validate")
+    augment: dict[str, Any] = Field(default_factory=dict)
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise SynthgenError(f"{path}: file not found; create it or pass the right path")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise SynthgenError(f"{path}: invalid YAML ({str(exc).splitlines()[0]}); fix the syntax") from exc
+    if not isinstance(data, dict):
+        raise SynthgenError(f"{path}: expected a mapping of keys at the top level")
+    return data
+
+
+def _validated(model: type[Section], data: dict[str, Any], where: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise SynthgenError(f"{where}: {loc}: {err['msg']}; fix or remove this key") from exc
+
+
+def load_params(path: str | Path | None = "params.yaml") -> Params:
+    """Load params.yaml; a missing default file means all defaults."""
+    if path is None or (str(path) == "params.yaml" and not Path(path).exists()):
+        return Params()
+    return _validated(Params, _load_yaml(Path(path)), str(path))
+
+
+def load_spec(name: str, pipelines_dir: str | Path = "pipelines") -> DatasetSpec:
+    return _validated(DatasetSpec, _load_yaml(Path(pipelines_dir) / f"{name}.yaml"), f"pipelines/{name}.yaml")
+
+
+def merged(section: Section, overrides: dict[str, Any], where: str) -> Any:
+    """Apply a spec's per-section overrides on top of params.yaml's section, re-validating types."""
+    data = section.model_dump(by_alias=True)
+    data.update(overrides)
+    return _validated(type(section), data, where)

@@ -1,0 +1,1 @@
+"""Schema inference and train/holdout splitting."""

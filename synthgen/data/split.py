@@ -1,0 +1,53 @@
+"""Seeded train/holdout split; the holdout is the yardstick for privacy and utility."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from synthgen.data.schema import Schema
+from synthgen.errors import SynthgenError
+
+log = logging.getLogger(__name__)
+
+
+def split_train_holdout(
+    frame: pd.DataFrame, schema: Schema, fraction: float, seed: int, min_holdout: int, where: str = "input"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split per class when there is a class target, so rare classes appear on both sides."""
+    rng = np.random.default_rng(seed)
+    if schema.is_classification:
+        groups = [np.flatnonzero((frame[schema.target] == c).to_numpy()) for c in schema.classes]
+    else:
+        groups = [np.arange(len(frame))]
+    holdout_idx = []
+    for idx in groups:
+        n_hold = int(round(fraction * len(idx))) if len(idx) > 1 else 0
+        holdout_idx.extend(rng.permutation(idx)[:n_hold].tolist())
+    if len(holdout_idx) < min_holdout:
+        need = int(np.ceil(min_holdout / fraction))
+        raise SynthgenError(
+            f"{where}: {len(frame)} rows give only {len(holdout_idx)} holdout row(s) (minimum {min_holdout}); "
+            f"add rows (about {need} needed) or raise ingest.holdout_fraction"
+        )
+    is_holdout = np.zeros(len(frame), dtype=bool)
+    is_holdout[holdout_idx] = True
+    is_holdout = _keep_categories_in_train(frame, schema, is_holdout)
+    return frame[~is_holdout].reset_index(drop=True), frame[is_holdout].reset_index(drop=True)
+
+
+def _keep_categories_in_train(frame: pd.DataFrame, schema: Schema, is_holdout: np.ndarray) -> np.ndarray:
+    """Move holdout rows whose category never occurs in train back to train: a model cannot learn it otherwise."""
+    for col in schema.columns:
+        if col.kind not in ("categorical", "boolean") or not col.modelled:
+            continue
+        values = frame[col.name]
+        seen = set(values[~is_holdout].dropna().unique())
+        only_holdout = is_holdout & values.notna().to_numpy() & ~values.isin(seen).to_numpy()
+        if only_holdout.any():
+            log.warning("column %r: %d holdout row(s) with a category unseen in train moved to train",
+                        col.name, int(only_holdout.sum()))
+            is_holdout = is_holdout & ~only_holdout
+    return is_holdout

@@ -1,0 +1,106 @@
+"""Reading user tables and writing outputs atomically, so a failed stage leaves nothing half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthgen.errors import SynthgenError
+
+SUPPORTED = ".csv, .tsv, .parquet (file or directory), .jsonl/.ndjson"
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, Parquet file/directory or JSON Lines file into a DataFrame with clear errors."""
+    path = Path(path)
+    if not path.exists():
+        raise SynthgenError(f"{path}: file not found; check the path (supported: {SUPPORTED})")
+    suffix = path.suffix.lower()
+    try:
+        if path.is_dir() or suffix in {".parquet", ".pq"}:
+            frame = pq.read_table(path).to_pandas()
+        elif suffix in {".csv", ".tsv", ".txt"}:
+            if path.stat().st_size == 0:
+                raise SynthgenError(f"{path}: file is empty; give a table with a header row and data")
+            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        elif suffix in {".jsonl", ".ndjson"}:
+            frame = pd.read_json(path, lines=True)
+        else:
+            raise SynthgenError(f"{path}: unsupported file type {suffix!r}; use {SUPPORTED}")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SynthgenError(f"{path}: cannot read as Parquet ({_first_line(exc)}); re-export the file") from exc
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as exc:
+        raise SynthgenError(f"{path}: cannot parse ({_first_line(exc)}); fix the file format") from exc
+    if frame.empty:
+        raise SynthgenError(f"{path}: table has no rows; give at least a few dozen rows")
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | Path) -> Iterator[Path]:
+    """Yield a temporary sibling of `dest`; it replaces `dest` only if the block succeeds."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        yield tmp
+        if dest.is_dir():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
+        elif tmp.exists():
+            tmp.unlink()
+
+
+def write_parquet(frame: pd.DataFrame, dest: str | Path) -> None:
+    """Write one DataFrame to Parquet atomically."""
+    write_parquet_batches([frame], dest)
+
+
+def write_parquet_batches(batches: Iterable[pd.DataFrame], dest: str | Path) -> int:
+    """Stream DataFrames into one Parquet file, one row group each; returns the rows written."""
+    rows = 0
+    with atomic_path(dest) as tmp:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for batch in batches:
+                table = pa.Table.from_pandas(batch, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                rows += len(batch)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise SynthgenError(f"{dest}: nothing to write (zero batches)")
+    return rows
+
+
+def write_json(payload: Any, dest: str | Path) -> None:
+    """Write JSON atomically, keys sorted so reruns give identical bytes."""
+    with atomic_path(dest) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise SynthgenError(f"{path}: file not found; run the stage that writes it first")
+    return json.loads(path.read_text())

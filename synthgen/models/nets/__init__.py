@@ -1,0 +1,1 @@
+"""Plain nn.Modules, kept apart from training logic."""

@@ -1,0 +1,173 @@
+"""The five stages as library calls; the CLI and DVC are thin shells around these."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from synthgen.config import AugmentParams, ColumnOverride, IngestParams, SampleParams, TrainParams, ValidateParams
+from synthgen.data.schema import Schema, infer_schema
+from synthgen.data.split import split_train_holdout
+from synthgen.errors import GateFailed, SynthgenError
+from synthgen.io import atomic_path, read_json, read_table, write_json, write_parquet, write_parquet_batches
+from synthgen.sampling.plan import balance_counts
+from synthgen.synthesizer import Synthesizer
+
+log = logging.getLogger("synthgen")
+
+
+@contextmanager
+def timed(stage: str) -> Iterator[dict[str, Any]]:
+    """Log one summary line per stage: what it did and how long it took."""
+    summary: dict[str, Any] = {}
+    start = time.perf_counter()
+    yield summary
+    parts = ", ".join(f"{k} {v}" for k, v in summary.items())
+    log.info("%s: %s in %.1f s", stage, parts, time.perf_counter() - start)
+
+
+def ingest(source: str | Path, out_dir: str | Path, params: IngestParams, seed: int, target: str | None = None,
+           columns: dict[str, ColumnOverride] | None = None) -> Schema:
+    """Raw file → train.parquet, holdout.parquet and schema.json, written together or not at all."""
+    with timed("ingest") as summary:
+        frame = read_table(source)
+        schema = infer_schema(frame, target, columns, where=str(source))
+        train, holdout = split_train_holdout(frame, schema, params.holdout_fraction, seed,
+                                             params.min_holdout_rows, where=str(source))
+        with atomic_path(out_dir) as tmp:
+            tmp.mkdir(parents=True)
+            write_parquet(train, tmp / "train.parquet")
+            write_parquet(holdout, tmp / "holdout.parquet")
+            schema.save(tmp / "schema.json")
+        kinds = pd.Series([c.kind for c in schema.columns]).value_counts().to_dict()
+        summary.update(rows=len(frame), train=len(train), holdout=len(holdout), columns=len(schema.columns),
+                       kinds=kinds, target=target)
+    return schema
+
+
+def train(data: str | Path, out_dir: str | Path, params: TrainParams, seed: int, target: str | None = None,
+          schema: Schema | None = None, columns: dict[str, ColumnOverride] | None = None,
+          loss_csv: str | Path | None = None) -> Synthesizer:
+    """Fit the configured model on a table and save it as data."""
+    with timed("train") as summary:
+        frame = read_table(data)
+        if schema is not None and target and schema.target != target:
+            raise SynthgenError(f"--target {target!r} differs from the schema's target {schema.target!r}; drop one")
+        synth = Synthesizer(params.model, target, seed, train_params=params, columns=columns, schema=schema)
+        synth.fit(frame, where=str(data))
+        synth.save(out_dir)
+        if loss_csv is not None and synth.loss_curve is not None:
+            with atomic_path(loss_csv) as tmp:
+                synth.loss_curve.to_csv(tmp, index=False)
+        final = synth.loss_curve.dropna(subset=["train_loss"])["train_loss"].iloc[-1] if synth.loss_curve is not None else float("nan")
+        summary.update(model=params.model, rows=len(frame), final_train_loss=f"{final:.4f}", saved=str(out_dir))
+    return synth
+
+
+def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: int) -> int:
+    """Draw rows in batches and stream them into a Parquet file (one row group per batch)."""
+    with timed("sample") as summary:
+        synth = Synthesizer.load(model_dir)
+        n = params.rows if params.rows is not None else math.ceil(params.multiple * synth.meta["n_train"])
+        counts = None
+        if params.mode == "balance":
+            if not synth.schema.is_classification:
+                raise SynthgenError(f"{model_dir}: sample.mode balance needs a class target; retrain with --target")
+            counts = balance_counts(synth.class_counts, params.rows)
+            n = sum(counts.values())
+            summary["per_class"] = {str(k): v for k, v in counts.items()}
+        if n == 0:
+            raise SynthgenError(f"{out}: zero rows to sample; set sample.rows or --rows above 0 "
+                                "(in balance mode the classes are already balanced)")
+        batches = synth.sample_batches(n, params.conditions, counts, seed=seed, batch_size=params.batch_size)
+        start = time.perf_counter()
+        progress = tqdm(batches, total=math.ceil(n / params.batch_size), desc="sample", unit="batch", leave=False)
+        rows = write_parquet_batches(progress, out)
+        elapsed = time.perf_counter() - start
+        summary.update(rows=rows, rows_per_s=int(rows / elapsed) if elapsed > 0 else rows, out=str(out))
+    return rows
+
+
+def validate(train_path: str | Path, holdout_path: str | Path, synthetic_path: str | Path, out_dir: str | Path,
+             params: ValidateParams, seed: int, schema: Schema | None = None, target: str | None = None) -> dict[str, Any]:
+    """Score the synthetic set, write metrics.json and GX results; raise GateFailed when the gate fails."""
+    from synthgen.validation import run_gate
+    from synthgen.validation.gate import check_holdout, check_synthetic, summary_table
+
+    with timed("validate") as summary:
+        real_train, holdout, synthetic = read_table(train_path), read_table(holdout_path), read_table(synthetic_path)
+        schema = schema or infer_schema(real_train, target, where=str(train_path))
+        schema.check_frame(holdout, str(holdout_path))
+        check_synthetic(synthetic, schema, str(synthetic_path))
+        check_holdout(real_train, holdout, schema, str(holdout_path))
+        out_dir = Path(out_dir)
+        metrics = run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir)
+        write_json(metrics, out_dir / "metrics.json")
+        print(summary_table(metrics), flush=True)
+        scores = {k: v["score"] for k, v in metrics["checks"].items() if k in ("quality", "dcr_share")}
+        summary.update(synthetic=len(synthetic), gate="passed" if metrics["passed"] else "FAILED", **scores)
+    if not metrics["passed"]:
+        failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"]
+        raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")
+    return metrics
+
+
+def augment(train_path: str | Path, synthetic_path: str | Path, out: str | Path, params: AugmentParams,
+            target: str | None = None, metrics_path: str | Path | None = None) -> int:
+    """Real train rows plus synthetic rows, marked by `is_synthetic`, streamed into one Parquet."""
+    with timed("augment") as summary:
+        if metrics_path is not None and not read_json(metrics_path).get("passed"):
+            raise GateFailed(f"{metrics_path}: the synthetic set failed validation; refusing to augment")
+        real = read_table(train_path)
+        synthetic = pq.ParquetFile(synthetic_path)
+        if sorted(synthetic.schema_arrow.names) != sorted(real.columns):
+            raise SynthgenError(f"{synthetic_path}: columns differ from {train_path}; sample from a model trained on it")
+        quota = _quota(real, params, target, synthetic.metadata.num_rows, synthetic_path)
+        added: dict[Any, int] = {}
+
+        def batches() -> Iterator[pd.DataFrame]:
+            yield real.assign(is_synthetic=False)
+            for batch in synthetic.iter_batches(batch_size=65_536):
+                frame = batch.to_pandas()[list(real.columns)]
+                frame = _take(frame, quota, added, target)
+                if len(frame):
+                    yield frame.astype(real.dtypes.to_dict()).assign(is_synthetic=True)
+            short = {k: want - added.get(k, 0) for k, want in quota.items() if k is not None and want > added.get(k, 0)}
+            if short:
+                raise SynthgenError(f"{synthetic_path}: too few synthetic rows for class(es) {short} to balance; "
+                                    "set sample.mode: balance or raise sample.rows")
+
+        rows = write_parquet_batches(batches(), out)
+        summary.update(real=len(real), synthetic=rows - len(real), strategy=params.strategy, out=str(out))
+    return rows
+
+
+def _quota(real: pd.DataFrame, params: AugmentParams, target: str | None, available: int, path: Any) -> dict[Any, int]:
+    """Synthetic rows wanted per class (key None = any class)."""
+    if params.strategy == "append":
+        return {None: available if params.rows is None else params.rows}
+    if not target or target not in real.columns:
+        raise SynthgenError("augment.strategy balance needs the class target (--target or the dataset spec)")
+    return balance_counts(real[target].value_counts().to_dict(), params.rows)
+
+
+def _take(frame: pd.DataFrame, quota: dict[Any, int], added: dict[Any, int], target: str | None) -> pd.DataFrame:
+    if None in quota:
+        keep = max(0, quota[None] - added.get(None, 0))
+        added[None] = added.get(None, 0) + min(keep, len(frame))
+        return frame.iloc[:keep]
+    parts = []
+    for cls, want in quota.items():
+        rows = frame[frame[target] == cls].iloc[: max(0, want - added.get(cls, 0))]
+        added[cls] = added.get(cls, 0) + len(rows)
+        parts.append(rows)
+    return pd.concat(parts) if parts else frame.iloc[:0]

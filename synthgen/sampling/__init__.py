@@ -1,0 +1,1 @@
+"""Fresh identifiers and personal data, class plans for conditional and balanced sampling."""

@@ -1,0 +1,57 @@
+"""How many rows of each class to generate: by the class prior, by a condition, or to balance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synthgen.data.schema import Schema
+from synthgen.errors import SynthgenError
+
+
+def parse_conditions(pairs: list[str]) -> dict[str, str]:
+    """Parse CLI `COL=VALUE` pairs."""
+    conditions = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SynthgenError(f"--condition {pair!r}: expected COL=VALUE, e.g. --condition species=Adelie")
+        col, value = pair.split("=", 1)
+        conditions[col.strip()] = value.strip()
+    return conditions
+
+
+def class_index(schema: Schema, conditions: dict[str, Any]) -> int | None:
+    """The class every row must have, or None; only the class target can be conditioned on."""
+    if not conditions:
+        return None
+    extra = [c for c in conditions if c != schema.target]
+    if extra or not schema.is_classification:
+        raise SynthgenError(
+            f"cannot condition on {extra or list(conditions)}: conditions are supported on the class target "
+            f"{schema.target!r} only" if schema.is_classification else
+            f"cannot condition on {list(conditions)}: the model was trained without a class target (--target)"
+        )
+    wanted = conditions[schema.target]
+    for i, value in enumerate(schema.classes):
+        if str(value) == str(wanted):
+            return i
+    raise SynthgenError(f"{schema.target}={wanted!r} is not a known class; choose one of {schema.classes}")
+
+
+def balance_counts(class_counts: dict[Any, int], rows: int | None = None) -> dict[Any, int]:
+    """Rows per class that bring every class up to the largest one (or share `rows` among them)."""
+    largest = max(class_counts.values())
+    deficit = {c: largest - n for c, n in class_counts.items()}
+    if rows is None or sum(deficit.values()) == 0:
+        return deficit
+    total = sum(deficit.values())
+    counts = {c: int(rows * d // total) for c, d in deficit.items()}
+    for c in sorted(deficit, key=lambda c: -deficit[c])[: rows - sum(counts.values())]:
+        counts[c] += 1
+    return counts
+
+
+def label_stream(n: int, prior: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Labels drawn from the training prior."""
+    return rng.choice(len(prior), size=n, p=prior)

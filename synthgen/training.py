@@ -1,0 +1,87 @@
+"""Builds the Lightning Trainer and loaders: Lightning owns devices, precision and checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+from pytorch_lightning.loggers import CSVLogger
+from torch.utils.data import DataLoader, TensorDataset
+
+from synthgen.config import TrainParams
+from synthgen.models.base import TabularModel
+
+log = logging.getLogger(__name__)
+MIN_VALIDATION_ROWS = 8
+VALIDATION_ROUNDS_PER_RUN = 60
+
+
+def _precision(params: TrainParams) -> str:
+    if params.precision:
+        return params.precision
+    gpu = torch.cuda.is_available() and params.accelerator in ("auto", "gpu", "cuda")
+    return "bf16-mixed" if gpu and torch.cuda.is_bf16_supported() else "32-true"
+
+
+def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+    data = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator, drop_last=False)
+
+
+def fit_model(
+    model: TabularModel, x: np.ndarray, y: np.ndarray, params: TrainParams, seed: int, log_dir: Path,
+) -> pd.DataFrame:
+    """Train with early stopping on a held-out part of train; returns the loss curve."""
+    pl.seed_everything(seed, workers=True, verbose=False)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    n_val = int(len(x) * params.validation_fraction)
+    n_val = n_val if n_val >= MIN_VALIDATION_ROWS else 0
+    val_idx, fit_idx = order[:n_val], order[n_val:]
+    batch_size = min(params.batch_size, len(fit_idx))
+    batches_per_epoch = math.ceil(len(fit_idx) / batch_size)
+    epochs = params.epochs or max(1, math.ceil(model.default_steps / batches_per_epoch))
+    val_every = max(1, epochs // VALIDATION_ROUNDS_PER_RUN)
+    monitor = "val_loss" if n_val else "train_loss"
+    with tempfile.TemporaryDirectory(prefix="synthgen-ckpt-") as ckpt_dir:
+        checkpoint = ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="min", save_top_k=1)
+        callbacks = [checkpoint]
+        if n_val:
+            callbacks.append(EarlyStopping(monitor="val_loss", patience=params.early_stopping_patience, mode="min"))
+        trainer = pl.Trainer(
+            max_epochs=epochs, accelerator=params.accelerator, devices=params.devices,
+            precision=_precision(params), deterministic=True, callbacks=callbacks,
+            logger=CSVLogger(str(log_dir), name="", version=""), log_every_n_steps=1,
+            check_val_every_n_epoch=val_every, enable_model_summary=False, num_sanity_val_steps=0,
+            enable_progress_bar=True,
+        )
+        train_loader = _loader(x[fit_idx], y[fit_idx], batch_size, True, seed)
+        val_loader = _loader(x[val_idx], y[val_idx], batch_size, False, seed) if n_val else None
+        log.info("training %s: %d rows (%d for validation), %d epochs max, precision %s",
+                 type(model).__name__, len(x), n_val, epochs, trainer.precision)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*number of training batches.*")
+            trainer.fit(model, train_loader, val_loader)
+        if checkpoint.best_model_path:
+            best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+            model.load_state_dict(best["state_dict"])
+    return _loss_curve(log_dir / "metrics.csv")
+
+
+def _loss_curve(metrics_csv: Path) -> pd.DataFrame:
+    metrics = pd.read_csv(metrics_csv)
+    cols = [c for c in ("step", "train_loss", "val_loss") if c in metrics.columns]
+    curve = metrics[cols].groupby("step", as_index=False).first()
+    metrics_csv.unlink()
+    (metrics_csv.parent / "hparams.yaml").unlink(missing_ok=True)
+    return curve

@@ -1,0 +1,61 @@
+"""The uniform shape of a check: name, kind, direction, score; the gate adds threshold and verdict."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import pandas as pd
+
+from synthgen.data.schema import Schema
+
+
+class CheckSkipped(Exception):
+    """Raised by a check that cannot run on this data; reported as `skipped` with the reason."""
+
+
+@dataclass
+class Context:
+    """What every check sees: the real train and holdout, the synthetic set and the schema."""
+
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    synthetic: pd.DataFrame
+    schema: Schema
+    seed: int
+    out_dir: Path
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def cached(self, key: str, compute: Any) -> Any:
+        """Share one expensive computation (a QualityReport, a distance space) between checks."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    @functools.cached_property
+    def modelled_columns(self) -> list[str]:
+        return [c.name for c in self.schema.columns if c.modelled]
+
+
+@dataclass
+class Outcome:
+    score: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Check:
+    """Subclasses set the class attributes and implement `compute`."""
+
+    name: ClassVar[str]
+    kind: ClassVar[Literal["fidelity", "utility", "privacy", "schema"]]
+    direction: ClassVar[Literal["higher_is_better", "lower_is_better"]]
+    description: ClassVar[str]
+
+    def compute(self, ctx: Context) -> Outcome:
+        raise NotImplementedError
+
+    @classmethod
+    def passes(cls, score: float, threshold: float) -> bool:
+        return score >= threshold if cls.direction == "higher_is_better" else score <= threshold

@@ -1,0 +1,61 @@
+"""The distance space for privacy checks, as METRICS.md defines it.
+
+Numerics (and datetimes) are standardised by the train mean/sd, missing → 0 plus a missing flag;
+categoricals are one-hot scaled by 1/√2 so a mismatch weighs as much as a 1-sd difference.
+Distances are Euclidean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import NearestNeighbors
+
+from synthgen.data.schema import Schema
+from synthgen.encoding.columns import _to_float
+
+
+class DistanceSpace:
+    def __init__(self, schema: Schema, train: pd.DataFrame, columns: list[str]) -> None:
+        self.schema = schema
+        self.columns = columns
+        self.stats: dict[str, tuple[float, float]] = {}
+        self.categories: dict[str, list[str]] = {}
+        for name in columns:
+            col = schema.column(name)
+            if col.kind in ("numeric", "integer", "datetime"):
+                x = _to_float(train[name], col)
+                sd = float(np.nanstd(x)) if np.isfinite(np.nanstd(x)) else 0.0
+                self.stats[name] = (float(np.nanmean(x)), sd if sd > 0 else 1.0)
+            else:
+                self.categories[name] = sorted(train[name].dropna().astype(str).unique())
+
+    def embed(self, frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for name in self.columns:
+            if name in self.stats:
+                mean, sd = self.stats[name]
+                x = (_to_float(frame[name], self.schema.column(name)) - mean) / sd
+                missing = np.isnan(x)
+                parts += [np.where(missing, 0.0, x)[:, None], missing[:, None].astype(float)]
+            else:
+                values = pd.Categorical(frame[name].astype(str).where(frame[name].notna()), self.categories[name])
+                onehot = np.zeros((len(frame), len(self.categories[name]) + 1))
+                onehot[np.arange(len(frame)), values.codes] = 1.0  # code -1 (unseen/missing) → last column
+                parts.append(onehot / np.sqrt(2))
+        return np.concatenate(parts, axis=1) if parts else np.zeros((len(frame), 0))
+
+
+def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
+    """Euclidean distances from each query to its k nearest reference rows, shape (n, k)."""
+    index = NearestNeighbors(n_neighbors=min(k, len(reference))).fit(reference)
+    return index.kneighbors(queries, return_distance=True)[0]
+
+
+def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """A hashable key per row; floats to 10 significant digits so decoding noise is no difference."""
+    normalised = pd.DataFrame({
+        c: frame[c].map(lambda v: "NA" if pd.isna(v) else (f"{v:.10g}" if isinstance(v, float) else str(v)))
+        for c in columns
+    })
+    return pd.util.hash_pandas_object(normalised, index=False)

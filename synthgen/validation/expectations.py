@@ -1,0 +1,92 @@
+"""Schema check: a Great Expectations suite built from the real train data, run on the synthetic set."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import uuid
+from typing import Any
+
+import pandas as pd
+
+from synthgen.data.schema import Schema
+from synthgen.io import write_json
+from synthgen.registry import CHECKS
+from synthgen.validation.base import Check, Context, Outcome
+
+log = logging.getLogger(__name__)
+
+
+def _null_floor(real_rate: float, n_rows: int) -> float:
+    """Lowest acceptable non-null share: the real one minus sampling noise (3 sd) and 2 points."""
+    noise = 3 * math.sqrt(max(real_rate * (1 - real_rate), 1e-4) / max(n_rows, 1))
+    return max(0.0, 1 - real_rate - noise - 0.02)
+
+
+@functools.cache
+def _context() -> Any:
+    """One ephemeral (in-memory) GX context per process; nothing is written to a GX project."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def build_suite(schema: Schema, train: pd.DataFrame, n_rows: int) -> Any:
+    """Columns, dtypes, ranges, category sets and null rates, as learnt from train."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    _context()
+
+    suite = gx.ExpectationSuite(name="synthgen_schema")
+    suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(column_set=schema.names, exact_match=True))
+    suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
+    for col in schema.columns:
+        values = train[col.name]
+        suite.add_expectation(gxe.ExpectColumnValuesToBeOfType(column=col.name, type_=col.dtype))
+        null_rate = float(values.isna().mean())
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=col.name, mostly=_null_floor(null_rate, n_rows)))
+        if col.kind in ("numeric", "integer") and col.modelled:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
+                column=col.name, min_value=float(values.min()), max_value=float(values.max())))
+        elif col.kind in ("categorical", "boolean") and col.modelled:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+                column=col.name, value_set=[v.item() if hasattr(v, "item") else v for v in values.dropna().unique()]))
+        elif col.kind == "datetime" and col.datetime_format and values.dtype == object:
+            suite.add_expectation(gxe.ExpectColumnValuesToMatchStrftimeFormat(column=col.name, strftime_format=col.datetime_format))
+        elif col.kind == "id":
+            suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=col.name))
+    return suite
+
+
+def validate_frame(suite: Any, frame: pd.DataFrame) -> Any:
+    """Run the suite on an in-memory DataFrame."""
+    name = f"synthgen-{uuid.uuid4().hex[:8]}"
+    asset = _context().data_sources.add_pandas(name).add_dataframe_asset("synthetic")
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+    return batch.validate(suite)
+
+
+@CHECKS.register("expectations")
+class Expectations(Check):
+    name = "expectations"
+    kind = "schema"
+    direction = "higher_is_better"
+    description = "share of the Great Expectations suite (built from real train) that the synthetic set meets"
+
+    def compute(self, ctx: Context) -> Outcome:
+        suite = build_suite(ctx.schema, ctx.train, len(ctx.synthetic))
+        result = validate_frame(suite, ctx.synthetic)
+        out = ctx.out_dir / "expectations"
+        write_json(suite.to_json_dict(), out / "suite.json")
+        write_json(result.to_json_dict(), out / "results.json")
+        failed = [
+            f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column', 'table')})"
+            for r in result.results if not r.success
+        ]
+        score = 1 - len(failed) / max(len(result.results), 1)
+        return Outcome(score, {"expectations": len(result.results), "failed": failed})

@@ -1,0 +1,93 @@
+"""The gate: every registered check, scored against its threshold from params; fails as a whole."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthgen.config import ValidateParams
+from synthgen.data.schema import Schema
+from synthgen.errors import SynthgenError
+from synthgen.registry import CHECKS
+from synthgen.validation.base import Check, CheckSkipped, Context
+
+log = logging.getLogger(__name__)
+
+
+def _cap(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    if len(frame) <= max_rows:
+        return frame.reset_index(drop=True)
+    return frame.sample(max_rows, random_state=seed).reset_index(drop=True)
+
+
+def check_synthetic(synthetic: pd.DataFrame, schema: Schema, where: str) -> None:
+    """Refuse a synthetic table no metric can be computed on, naming the fix."""
+    schema.check_frame(synthetic, where)
+    if synthetic.empty:
+        raise SynthgenError(f"{where}: synthetic table has no rows; sample with --rows > 0")
+
+
+def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, schema: Schema, where: str) -> None:
+    """A category present only in the holdout means the split cannot be judged fairly."""
+    for col in schema.columns:
+        if col.kind in ("categorical", "boolean") and col.modelled:
+            unseen = set(holdout[col.name].dropna().unique()) - set(train[col.name].dropna().unique())
+            if unseen:
+                raise SynthgenError(
+                    f"{where}: column {col.name!r} has value(s) {sorted(map(str, unseen))[:5]} that train lacks; "
+                    "re-split with `synthgen ingest`, which keeps every category in train")
+
+
+def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
+    record: dict[str, Any] = {"kind": check.kind, "direction": check.direction, "threshold": threshold,
+                              "level": level, "description": check.description}
+    if level == "off":
+        return {**record, "verdict": "off", "score": None, "reason": "level off in params"}
+    try:
+        outcome = check.compute(ctx)
+    except CheckSkipped as exc:
+        return {**record, "verdict": "skipped", "score": None, "reason": str(exc)}
+    score = outcome.score
+    if score is None or not math.isfinite(score):
+        return {**record, "verdict": "skipped", "score": None, "reason": "score is not a finite number"}
+    ok = check.passes(score, threshold)
+    verdict = "pass" if ok else ("fail" if level == "fail" else "warn")
+    return {**record, "verdict": verdict, "score": round(float(score), 6), "details": outcome.details}
+
+
+def run_gate(
+    train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema,
+    params: ValidateParams, seed: int, out_dir: Path,
+) -> dict[str, Any]:
+    """Score every registered check; the result is what metrics.json holds."""
+    unknown = sorted(set(params.checks) - set(CHECKS.names()))
+    if unknown:
+        raise SynthgenError(f"params validate.checks: unknown check(s) {unknown}; known: {CHECKS.names()}")
+    missing = sorted(set(CHECKS.names()) - set(params.checks))
+    if missing:
+        raise SynthgenError(f"params validate.checks: no threshold for {missing}; add them (see README)")
+    ctx = Context(_cap(train, params.max_rows, seed), holdout.reset_index(drop=True),
+                  _cap(synthetic, params.max_rows, seed), schema, seed, out_dir)
+    checks = {}
+    for name in CHECKS.names():
+        cfg = params.checks[name]
+        checks[name] = _judge(CHECKS.get(name)(), ctx, cfg.threshold, cfg.level)
+    passed = all(c["verdict"] != "fail" for c in checks.values())
+    return {"passed": passed, "rows": {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
+            "checks": checks}
+
+
+def summary_table(metrics: dict[str, Any]) -> str:
+    """A terminal table: verdict, score and threshold per check, the gate verdict last."""
+    lines = [f"{'check':<20} {'kind':<9} {'score':>9} {'threshold':>11}  verdict"]
+    for name, c in metrics["checks"].items():
+        score = "-" if c["score"] is None else f"{c['score']:.4f}"
+        sign = ">=" if c["direction"] == "higher_is_better" else "<="
+        note = f" ({c['reason']})" if c.get("reason") else ""
+        lines.append(f"{name:<20} {c['kind']:<9} {score:>9} {sign} {c['threshold']:<8.4g}  {c['verdict'].upper()}{note}")
+    lines.append(f"gate: {'PASSED' if metrics['passed'] else 'FAILED'}")
+    return "\n".join(lines)
