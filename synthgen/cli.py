@@ -114,8 +114,15 @@ def _dispatch(args: argparse.Namespace) -> None:
         train_params = train_params.model_copy(update=updates)
         schema_path = paths.schema if spec else args.schema
         schema = Schema.load(schema_path) if schema_path else None
-        pipeline.train(paths.train if spec else args.data, paths.model if spec else args.out, train_params, seed,
-                       target, schema, loss_csv=paths.reports / "loss.csv" if spec else None)
+        pipeline.train(
+            paths.train if spec else args.data,
+            paths.model if spec else args.out,
+            train_params,
+            seed,
+            target,
+            schema,
+            loss_csv=paths.reports / "loss.csv" if spec else None,
+        )
     elif cmd == "sample":
         if not spec:
             _need(args, "model", "out")
@@ -130,18 +137,29 @@ def _dispatch(args: argparse.Namespace) -> None:
             _need(args, "train", "holdout", "synthetic", "out")
         schema_path = paths.schema if spec else args.schema
         pipeline.validate(
-            paths.train if spec else args.train, paths.holdout if spec else args.holdout,
-            paths.synthetic if spec else args.synthetic, paths.reports if spec else args.out,
-            _section(params, spec, "validate"), seed, Schema.load(schema_path) if schema_path else None, target)
+            paths.train if spec else args.train,
+            paths.holdout if spec else args.holdout,
+            paths.synthetic if spec else args.synthetic,
+            paths.reports if spec else args.out,
+            _section(params, spec, "validate"),
+            seed,
+            Schema.load(schema_path) if schema_path else None,
+            target,
+        )
     elif cmd == "augment":
         if not spec:
             _need(args, "train", "synthetic", "out")
         augment_params = _section(params, spec, "augment")
         if args.strategy:
             augment_params = augment_params.model_copy(update={"strategy": args.strategy})
-        pipeline.augment(paths.train if spec else args.train, paths.synthetic if spec else args.synthetic,
-                         paths.augmented if spec else args.out, augment_params, target,
-                         paths.reports / "metrics.json" if spec else args.metrics)
+        pipeline.augment(
+            paths.train if spec else args.train,
+            paths.synthetic if spec else args.synthetic,
+            paths.augmented if spec else args.out,
+            augment_params,
+            target,
+            paths.reports / "metrics.json" if spec else args.metrics,
+        )
     elif cmd == "run":
         _run(args, params, seed)
 
@@ -152,14 +170,34 @@ def _run(args: argparse.Namespace, params: Params, seed: int) -> None:
     pipeline.ingest(args.source, out / "prepared", params.ingest, seed, args.target)
     updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
     schema = Schema.load(out / "prepared" / "schema.json")
-    pipeline.train(out / "prepared" / "train.parquet", out / "model", params.train.model_copy(update=updates), seed,
-                   args.target, schema, loss_csv=out / "loss.csv")
+    pipeline.train(
+        out / "prepared" / "train.parquet",
+        out / "model",
+        params.train.model_copy(update=updates),
+        seed,
+        args.target,
+        schema,
+        loss_csv=out / "loss.csv",
+    )
     sample_params = params.sample.model_copy(update={"rows": args.rows} if args.rows else {})
     pipeline.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
-    pipeline.validate(out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet",
-                      out / "synthetic.parquet", out, params.validate_, seed, schema)
-    pipeline.augment(out / "prepared" / "train.parquet", out / "synthetic.parquet", out / "augmented.parquet",
-                     params.augment, args.target, out / "metrics.json")
+    pipeline.validate(
+        out / "prepared" / "train.parquet",
+        out / "prepared" / "holdout.parquet",
+        out / "synthetic.parquet",
+        out,
+        params.validate_,
+        seed,
+        schema,
+    )
+    pipeline.augment(
+        out / "prepared" / "train.parquet",
+        out / "synthetic.parquet",
+        out / "augmented.parquet",
+        params.augment,
+        args.target,
+        out / "metrics.json",
+    )
 
 
 def _quiet_libraries() -> None:
@@ -173,7 +211,9 @@ def _quiet_libraries() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(name)s %(levelname)s: %(message)s", stream=sys.stderr, force=True
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("synthgen: %(message)s"))
     log.handlers[:] = [handler]

@@ -43,7 +43,9 @@ class SampleParams(Section):
     multiple: float = Field(1.0, gt=0, description="rows = multiple x train rows when rows is null")
     mode: Literal["plain", "balance"] = Field("plain", description="balance: only rows that even out classes")
     batch_size: int = Field(10_000, ge=1, description="rows per batch and Parquet row group")
-    conditions: dict[str, Any] = Field(default_factory=dict, description="target value to sample, e.g. {species: Adelie}")
+    conditions: dict[str, Any] = Field(
+        default_factory=dict, description="target value to sample, e.g. {species: Adelie}"
+    )
 
 
 class CheckParams(Section):
@@ -56,7 +58,7 @@ def _default_checks() -> dict[str, CheckParams]:
         "quality": CheckParams(threshold=0.80),
         "column_shapes": CheckParams(threshold=0.80, level="warn"),
         "column_pair_trends": CheckParams(threshold=0.75, level="warn"),
-        "dcr_share": CheckParams(threshold=0.60),
+        "dcr_share": CheckParams(threshold=0.65),
         "exact_copies": CheckParams(threshold=0.01),
         "dcr_ratio": CheckParams(threshold=0.70),
         "expectations": CheckParams(threshold=1.0),
@@ -78,7 +80,9 @@ class ValidateParams(Section):
         merged: dict[str, Any] = {k: v.model_dump() for k, v in _default_checks().items()}
         for name, cfg in value.items():
             base = merged.get(name, {})
-            merged[name] = {**base, **cfg} if isinstance(cfg, dict) else cfg.model_dump() if isinstance(cfg, CheckParams) else cfg
+            merged[name] = (
+                {**base, **cfg} if isinstance(cfg, dict) else cfg.model_dump() if isinstance(cfg, CheckParams) else cfg
+            )
         return merged
 
 

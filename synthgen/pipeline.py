@@ -35,28 +35,48 @@ def timed(stage: str) -> Iterator[dict[str, Any]]:
     log.info("%s: %s in %.1f s", stage, parts, time.perf_counter() - start)
 
 
-def ingest(source: str | Path, out_dir: str | Path, params: IngestParams, seed: int, target: str | None = None,
-           columns: dict[str, ColumnOverride] | None = None) -> Schema:
+def ingest(
+    source: str | Path,
+    out_dir: str | Path,
+    params: IngestParams,
+    seed: int,
+    target: str | None = None,
+    columns: dict[str, ColumnOverride] | None = None,
+) -> Schema:
     """Raw file → train.parquet, holdout.parquet and schema.json, written together or not at all."""
     with timed("ingest") as summary:
         frame = read_table(source)
         schema = infer_schema(frame, target, columns, where=str(source))
-        train, holdout = split_train_holdout(frame, schema, params.holdout_fraction, seed,
-                                             params.min_holdout_rows, where=str(source))
+        train, holdout = split_train_holdout(
+            frame, schema, params.holdout_fraction, seed, params.min_holdout_rows, where=str(source)
+        )
         with atomic_path(out_dir) as tmp:
             tmp.mkdir(parents=True)
             write_parquet(train, tmp / "train.parquet")
             write_parquet(holdout, tmp / "holdout.parquet")
             schema.save(tmp / "schema.json")
         kinds = pd.Series([c.kind for c in schema.columns]).value_counts().to_dict()
-        summary.update(rows=len(frame), train=len(train), holdout=len(holdout), columns=len(schema.columns),
-                       kinds=kinds, target=target)
+        summary.update(
+            rows=len(frame),
+            train=len(train),
+            holdout=len(holdout),
+            columns=len(schema.columns),
+            kinds=kinds,
+            target=target,
+        )
     return schema
 
 
-def train(data: str | Path, out_dir: str | Path, params: TrainParams, seed: int, target: str | None = None,
-          schema: Schema | None = None, columns: dict[str, ColumnOverride] | None = None,
-          loss_csv: str | Path | None = None) -> Synthesizer:
+def train(
+    data: str | Path,
+    out_dir: str | Path,
+    params: TrainParams,
+    seed: int,
+    target: str | None = None,
+    schema: Schema | None = None,
+    columns: dict[str, ColumnOverride] | None = None,
+    loss_csv: str | Path | None = None,
+) -> Synthesizer:
     """Fit the configured model on a table and save it as data."""
     with timed("train") as summary:
         frame = read_table(data)
@@ -68,7 +88,11 @@ def train(data: str | Path, out_dir: str | Path, params: TrainParams, seed: int,
         if loss_csv is not None and synth.loss_curve is not None:
             with atomic_path(loss_csv) as tmp:
                 synth.loss_curve.to_csv(tmp, index=False)
-        final = synth.loss_curve.dropna(subset=["train_loss"])["train_loss"].iloc[-1] if synth.loss_curve is not None else float("nan")
+        final = (
+            synth.loss_curve.dropna(subset=["train_loss"])["train_loss"].iloc[-1]
+            if synth.loss_curve is not None
+            else float("nan")
+        )
         summary.update(model=params.model, rows=len(frame), final_train_loss=f"{final:.4f}", saved=str(out_dir))
     return synth
 
@@ -86,19 +110,29 @@ def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: i
             n = sum(counts.values())
             summary["per_class"] = {str(k): v for k, v in counts.items()}
         if n == 0:
-            raise SynthgenError(f"{out}: zero rows to sample; set sample.rows or --rows above 0 "
-                                "(in balance mode the classes are already balanced)")
+            raise SynthgenError(
+                f"{out}: zero rows to sample; set sample.rows or --rows above 0 "
+                "(in balance mode the classes are already balanced)"
+            )
         batches = synth.sample_batches(n, params.conditions, counts, seed=seed, batch_size=params.batch_size)
         start = time.perf_counter()
-        progress = tqdm(batches, total=math.ceil(n / params.batch_size), desc="sample", unit="batch", leave=False)
+        progress = tqdm(batches, total=math.ceil(n / params.batch_size), desc="sample", unit="batch", leave=False, disable=None)
         rows = write_parquet_batches(progress, out)
         elapsed = time.perf_counter() - start
         summary.update(rows=rows, rows_per_s=int(rows / elapsed) if elapsed > 0 else rows, out=str(out))
     return rows
 
 
-def validate(train_path: str | Path, holdout_path: str | Path, synthetic_path: str | Path, out_dir: str | Path,
-             params: ValidateParams, seed: int, schema: Schema | None = None, target: str | None = None) -> dict[str, Any]:
+def validate(
+    train_path: str | Path,
+    holdout_path: str | Path,
+    synthetic_path: str | Path,
+    out_dir: str | Path,
+    params: ValidateParams,
+    seed: int,
+    schema: Schema | None = None,
+    target: str | None = None,
+) -> dict[str, Any]:
     """Score the synthetic set, write metrics.json and GX results; raise GateFailed when the gate fails."""
     from synthgen.validation import run_gate
     from synthgen.validation.gate import check_holdout, check_synthetic, summary_table
@@ -121,8 +155,14 @@ def validate(train_path: str | Path, holdout_path: str | Path, synthetic_path: s
     return metrics
 
 
-def augment(train_path: str | Path, synthetic_path: str | Path, out: str | Path, params: AugmentParams,
-            target: str | None = None, metrics_path: str | Path | None = None) -> int:
+def augment(
+    train_path: str | Path,
+    synthetic_path: str | Path,
+    out: str | Path,
+    params: AugmentParams,
+    target: str | None = None,
+    metrics_path: str | Path | None = None,
+) -> int:
     """Real train rows plus synthetic rows, marked by `is_synthetic`, streamed into one Parquet."""
     with timed("augment") as summary:
         if metrics_path is not None and not read_json(metrics_path).get("passed"):
@@ -130,7 +170,9 @@ def augment(train_path: str | Path, synthetic_path: str | Path, out: str | Path,
         real = read_table(train_path)
         synthetic = pq.ParquetFile(synthetic_path)
         if sorted(synthetic.schema_arrow.names) != sorted(real.columns):
-            raise SynthgenError(f"{synthetic_path}: columns differ from {train_path}; sample from a model trained on it")
+            raise SynthgenError(
+                f"{synthetic_path}: columns differ from {train_path}; sample from a model trained on it"
+            )
         quota = _quota(real, params, target, synthetic.metadata.num_rows, synthetic_path)
         added: dict[Any, int] = {}
 
@@ -143,8 +185,10 @@ def augment(train_path: str | Path, synthetic_path: str | Path, out: str | Path,
                     yield frame.astype(real.dtypes.to_dict()).assign(is_synthetic=True)
             short = {k: want - added.get(k, 0) for k, want in quota.items() if k is not None and want > added.get(k, 0)}
             if short:
-                raise SynthgenError(f"{synthetic_path}: too few synthetic rows for class(es) {short} to balance; "
-                                    "set sample.mode: balance or raise sample.rows")
+                raise SynthgenError(
+                    f"{synthetic_path}: too few synthetic rows for class(es) {short} to balance; "
+                    "set sample.mode: balance or raise sample.rows"
+                )
 
         rows = write_parquet_batches(batches(), out)
         summary.update(real=len(real), synthetic=rows - len(real), strategy=params.strategy, out=str(out))

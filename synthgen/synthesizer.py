@@ -15,12 +15,12 @@ import pandas as pd
 import torch
 
 import synthgen
+import synthgen.models  # noqa: F401  (registers every model)
 from synthgen.config import ColumnOverride, TrainParams
 from synthgen.data.schema import Schema, infer_schema
 from synthgen.encoding import TableEncoder
 from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path, read_json, write_json
-import synthgen.models  # noqa: F401  (registers every model)
 from synthgen.models.base import TabularModel
 from synthgen.registry import MODELS
 from synthgen.sampling.fresh import fake_values, fresh_ids
@@ -50,8 +50,13 @@ class Synthesizer:
     """
 
     def __init__(
-        self, model: str = "tabular_ddpm", target: str | None = None, seed: int = 0, epochs: int | None = None,
-        train_params: TrainParams | None = None, columns: dict[str, ColumnOverride] | None = None,
+        self,
+        model: str = "tabular_ddpm",
+        target: str | None = None,
+        seed: int = 0,
+        epochs: int | None = None,
+        train_params: TrainParams | None = None,
+        columns: dict[str, ColumnOverride] | None = None,
         schema: Schema | None = None,
     ) -> None:
         self.model_name = model
@@ -81,6 +86,7 @@ class Synthesizer:
         x = self.encoder.transform(frame, self.seed)
         y = self.encoder.labels(frame)
         model_cls = MODELS.get(self.model_name)
+        torch.manual_seed(self.seed)  # weight initialisation is part of "same seed, same model"
         self.model = model_cls(x.shape[1], self.encoder.n_classes, self.train_params.model_config_)
         with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
             self.loss_curve = fit_model(self.model, x, y, self.train_params, self.seed, Path(log_dir))
@@ -88,12 +94,20 @@ class Synthesizer:
         self.meta = {
             "n_train": len(frame),
             "class_counts": np.bincount(y, minlength=self.encoder.n_classes).tolist() if self.schema.classes else [],
-            "id_offsets": {c.name: int(pd.to_numeric(frame[c.name], errors="coerce").max()) + 1
-                           for c in self.schema.columns
-                           if c.kind == "id" and c.dtype.startswith(("int", "Int", "uint"))},
+            "id_offsets": {
+                c.name: int(pd.to_numeric(frame[c.name], errors="coerce").max()) + 1
+                for c in self.schema.columns
+                if c.kind == "id" and c.dtype.startswith(("int", "Int", "uint"))
+            },
         }
-        log.info("fit %s on %d rows x %d columns (%d encoded features) in %.1f s",
-                 self.model_name, len(frame), len(frame.columns), x.shape[1], time.perf_counter() - start)
+        log.info(
+            "fit %s on %d rows x %d columns (%d encoded features) in %.1f s",
+            self.model_name,
+            len(frame),
+            len(frame.columns),
+            x.shape[1],
+            time.perf_counter() - start,
+        )
         return self
 
     def _require_fitted(self) -> tuple[Schema, TableEncoder, TabularModel]:
@@ -104,17 +118,22 @@ class Synthesizer:
     @property
     def class_counts(self) -> dict[Any, int]:
         schema, _, _ = self._require_fitted()
-        return dict(zip(schema.classes, self.meta["class_counts"]))
+        return dict(zip(schema.classes, self.meta["class_counts"], strict=True))
 
     # ---- sampling ------------------------------------------------------------------------------
-    def sample(self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None,
-               batch_size: int = 10_000) -> pd.DataFrame:
+    def sample(
+        self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None, batch_size: int = 10_000
+    ) -> pd.DataFrame:
         """Draw `n` rows; `conditions={target: value}` draws rows of that class only."""
         return pd.concat(list(self.sample_batches(n, conditions, seed=seed, batch_size=batch_size)), ignore_index=True)
 
     def sample_batches(
-        self, n: int | None = None, conditions: dict[str, Any] | None = None,
-        class_counts: dict[Any, int] | None = None, seed: int | None = None, batch_size: int = 10_000,
+        self,
+        n: int | None = None,
+        conditions: dict[str, Any] | None = None,
+        class_counts: dict[Any, int] | None = None,
+        seed: int | None = None,
+        batch_size: int = 10_000,
     ) -> Iterator[pd.DataFrame]:
         """Yield batches of synthetic rows: `n` by the prior or a condition, or exact `class_counts`."""
         schema, encoder, model = self._require_fitted()
@@ -168,9 +187,15 @@ class Synthesizer:
         """Save as data (JSON + a weights-only checkpoint), atomically."""
         schema, encoder, model = self._require_fitted()
         config = {
-            "format_version": FORMAT_VERSION, "synthgen_version": synthgen.__version__,
-            "model": self.model_name, "model_config": model.config.model_dump(), "n_features": encoder.width,
-            "schema_hash": schema.hash(), "seed": self.seed, "target": schema.target, **self.meta,
+            "format_version": FORMAT_VERSION,
+            "synthgen_version": synthgen.__version__,
+            "model": self.model_name,
+            "model_config": model.config.model_dump(),
+            "n_features": encoder.width,
+            "schema_hash": schema.hash(),
+            "seed": self.seed,
+            "target": schema.target,
+            **self.meta,
         }
         with atomic_path(path) as tmp:
             tmp.mkdir(parents=True)
@@ -186,12 +211,16 @@ class Synthesizer:
         """Load a saved model; refuses other format versions and mismatched schemas."""
         path = Path(path)
         if not (path / "config.json").exists():
-            raise SynthgenError(f"{path}: not a synthgen model directory (no config.json); train one with `synthgen train`")
+            raise SynthgenError(
+                f"{path}: not a synthgen model directory (no config.json); train one with `synthgen train`"
+            )
         config = read_json(path / "config.json")
         if config.get("format_version") != FORMAT_VERSION:
             raise SynthgenError(
-                f"{path}: model format {config.get('format_version')} (synthgen {config.get('synthgen_version')}) "
-                f"is incompatible with format {FORMAT_VERSION} (synthgen {synthgen.__version__}); retrain with `synthgen train`")
+                f"{path}: model format {config.get('format_version')} (synthgen {config.get('synthgen_version')}) is "
+                f"incompatible with format {FORMAT_VERSION} (synthgen {synthgen.__version__}); "
+                "retrain with `synthgen train`"
+            )
         schema = Schema.load(path / "schema.json")
         if schema.hash() != config["schema_hash"]:
             raise SynthgenError(f"{path}: schema.json does not match the model (hash differs); retrain the model")

@@ -14,7 +14,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from synthgen.config import TrainParams
 from synthgen.models.base import TabularModel
@@ -22,6 +22,7 @@ from synthgen.models.base import TabularModel
 log = logging.getLogger(__name__)
 MIN_VALIDATION_ROWS = 8
 VALIDATION_ROUNDS_PER_RUN = 60
+MIN_BATCHES_PER_EPOCH = 50  # small tables: several passes per Lightning epoch, to amortise its per-epoch cost
 
 
 def _precision(params: TrainParams) -> str:
@@ -31,14 +32,22 @@ def _precision(params: TrainParams) -> str:
     return "bf16-mixed" if gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
-def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, passes: int = 1) -> DataLoader:
+    """Seeded: shuffled `passes` times over within one loader epoch; seed None: in order, once."""
     data = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator, drop_last=False)
+    if seed is None:
+        return DataLoader(data, batch_size=batch_size, shuffle=False)
+    sampler = RandomSampler(data, num_samples=len(data) * passes, generator=torch.Generator().manual_seed(seed))
+    return DataLoader(data, batch_size=batch_size, sampler=sampler)
 
 
 def fit_model(
-    model: TabularModel, x: np.ndarray, y: np.ndarray, params: TrainParams, seed: int, log_dir: Path,
+    model: TabularModel,
+    x: np.ndarray,
+    y: np.ndarray,
+    params: TrainParams,
+    seed: int,
+    log_dir: Path,
 ) -> pd.DataFrame:
     """Train with early stopping on a held-out part of train; returns the loss curve."""
     pl.seed_everything(seed, workers=True, verbose=False)
@@ -48,8 +57,10 @@ def fit_model(
     n_val = n_val if n_val >= MIN_VALIDATION_ROWS else 0
     val_idx, fit_idx = order[:n_val], order[n_val:]
     batch_size = min(params.batch_size, len(fit_idx))
-    batches_per_epoch = math.ceil(len(fit_idx) / batch_size)
-    epochs = params.epochs or max(1, math.ceil(model.default_steps / batches_per_epoch))
+    batches_per_pass = math.ceil(len(fit_idx) / batch_size)
+    passes = params.epochs or max(1, math.ceil(model.default_steps / batches_per_pass))
+    per_epoch = min(passes, max(1, MIN_BATCHES_PER_EPOCH // batches_per_pass))
+    epochs = math.ceil(passes / per_epoch)
     val_every = max(1, epochs // VALIDATION_ROUNDS_PER_RUN)
     monitor = "val_loss" if n_val else "train_loss"
     with tempfile.TemporaryDirectory(prefix="synthgen-ckpt-") as ckpt_dir:
@@ -58,16 +69,30 @@ def fit_model(
         if n_val:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=params.early_stopping_patience, mode="min"))
         trainer = pl.Trainer(
-            max_epochs=epochs, accelerator=params.accelerator, devices=params.devices,
-            precision=_precision(params), deterministic=True, callbacks=callbacks,
-            logger=CSVLogger(str(log_dir), name="", version=""), log_every_n_steps=1,
-            check_val_every_n_epoch=val_every, enable_model_summary=False, num_sanity_val_steps=0,
+            max_epochs=epochs,
+            accelerator=params.accelerator,
+            devices=params.devices,
+            precision=_precision(params),
+            deterministic=True,
+            callbacks=callbacks,
+            logger=CSVLogger(str(log_dir), name="", version=""),
+            log_every_n_steps=1,
+            check_val_every_n_epoch=val_every,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
             enable_progress_bar=True,
         )
-        train_loader = _loader(x[fit_idx], y[fit_idx], batch_size, True, seed)
-        val_loader = _loader(x[val_idx], y[val_idx], batch_size, False, seed) if n_val else None
-        log.info("training %s: %d rows (%d for validation), %d epochs max, precision %s",
-                 type(model).__name__, len(x), n_val, epochs, trainer.precision)
+        train_loader = _loader(x[fit_idx], y[fit_idx], batch_size, seed, per_epoch)
+        val_loader = _loader(x[val_idx], y[val_idx], batch_size, None) if n_val else None
+        log.info(
+            "training %s: %d rows (%d for validation), %d passes max (%d per Lightning epoch), precision %s",
+            type(model).__name__,
+            len(x),
+            n_val,
+            passes,
+            per_epoch,
+            trainer.precision,
+        )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*")

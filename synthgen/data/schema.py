@@ -25,11 +25,25 @@ MAX_CLASSES = 20  # a target with more distinct values is treated as a regressio
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 # SDV sdtypes that are personal data; each maps to a Faker provider that makes fresh values.
 PII_SDTYPES = {
-    "email": "email", "phone_number": "phone_number", "name": "name", "first_name": "first_name",
-    "last_name": "last_name", "address": "address", "street_address": "street_address",
-    "city": "city", "postcode": "postcode", "ssn": "ssn", "credit_card_number": "credit_card_number",
-    "iban": "iban", "ipv4_address": "ipv4", "ipv6_address": "ipv6", "license_plate": "license_plate",
-    "company": "company", "job": "job", "user_name": "user_name", "country": "country",
+    "email": "email",
+    "phone_number": "phone_number",
+    "name": "name",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "address": "address",
+    "street_address": "street_address",
+    "city": "city",
+    "postcode": "postcode",
+    "ssn": "ssn",
+    "credit_card_number": "credit_card_number",
+    "iban": "iban",
+    "ipv4_address": "ipv4",
+    "ipv6_address": "ipv6",
+    "license_plate": "license_plate",
+    "company": "company",
+    "job": "job",
+    "user_name": "user_name",
+    "country": "country",
 }
 
 
@@ -142,14 +156,18 @@ def _kind_for(frame: pd.DataFrame, name: str, info: dict[str, Any]) -> tuple[str
 
 
 def infer_schema(
-    frame: pd.DataFrame, target: str | None = None, overrides: dict[str, ColumnOverride] | None = None,
+    frame: pd.DataFrame,
+    target: str | None = None,
+    overrides: dict[str, ColumnOverride] | None = None,
     where: str = "input",
 ) -> Schema:
     """Infer kinds and roles, apply overrides, and reject columns no model can learn from."""
     overrides = overrides or {}
     for name in [*overrides, *([target] if target else [])]:
         if name not in frame.columns:
-            raise SynthgenError(f"{where}: column {name!r} not found; columns are: {', '.join(map(str, frame.columns))}")
+            raise SynthgenError(
+                f"{where}: column {name!r} not found; columns are: {', '.join(map(str, frame.columns))}"
+            )
     _reject_unusable(frame, where)
     detected = _sdv_sdtypes(frame)
     columns = []
@@ -175,7 +193,9 @@ def _reject_unusable(frame: pd.DataFrame, where: str) -> None:
             raise SynthgenError(f"{where}: column {name!r} is entirely empty; drop it or fill it")
         if pd.api.types.is_float_dtype(values) and np.isinf(values.to_numpy(dtype=float)).any():
             n_inf = int(np.isinf(values.to_numpy(dtype=float)).sum())
-            raise SynthgenError(f"{where}: column {name!r} has {n_inf} infinite value(s); replace them with NaN or finite numbers")
+            raise SynthgenError(
+                f"{where}: column {name!r} has {n_inf} infinite value(s); replace them with NaN or finite numbers"
+            )
 
 
 def _set_target(schema: Schema, frame: pd.DataFrame, target: str, where: str) -> None:
@@ -184,7 +204,9 @@ def _set_target(schema: Schema, frame: pd.DataFrame, target: str, where: str) ->
         raise SynthgenError(f"{where}: target {target!r} is an {col.kind or col.role} column; choose a label column")
     if frame[target].isna().any():
         n = int(frame[target].isna().sum())
-        raise SynthgenError(f"{where}: target {target!r} is missing in {n} row(s); drop those rows or pick another target")
+        raise SynthgenError(
+            f"{where}: target {target!r} is missing in {n} row(s); drop those rows or pick another target"
+        )
     col.role = "target"
     distinct = frame[target].nunique()
     if col.kind in ("categorical", "boolean") or (col.kind == "integer" and distinct <= MAX_CLASSES):

@@ -47,7 +47,10 @@ def _keep_categories_in_train(frame: pd.DataFrame, schema: Schema, is_holdout: n
         seen = set(values[~is_holdout].dropna().unique())
         only_holdout = is_holdout & values.notna().to_numpy() & ~values.isin(seen).to_numpy()
         if only_holdout.any():
-            log.warning("column %r: %d holdout row(s) with a category unseen in train moved to train",
-                        col.name, int(only_holdout.sum()))
+            log.warning(
+                "column %r: %d holdout row(s) with a category unseen in train moved to train",
+                col.name,
+                int(only_holdout.sum()),
+            )
             is_holdout = is_holdout & ~only_holdout
     return is_holdout

@@ -10,8 +10,13 @@ import pandas as pd
 from synthgen.data.schema import Schema
 from synthgen.encoding.columns import CategoricalEncoder, NumericEncoder
 
-_ENCODERS = {"numeric": NumericEncoder, "integer": NumericEncoder, "datetime": NumericEncoder,
-             "categorical": CategoricalEncoder, "boolean": CategoricalEncoder}
+_ENCODERS = {
+    "numeric": NumericEncoder,
+    "integer": NumericEncoder,
+    "datetime": NumericEncoder,
+    "categorical": CategoricalEncoder,
+    "boolean": CategoricalEncoder,
+}
 
 
 class TableEncoder:

@@ -29,8 +29,9 @@ def class_index(schema: Schema, conditions: dict[str, Any]) -> int | None:
     if extra or not schema.is_classification:
         raise SynthgenError(
             f"cannot condition on {extra or list(conditions)}: conditions are supported on the class target "
-            f"{schema.target!r} only" if schema.is_classification else
-            f"cannot condition on {list(conditions)}: the model was trained without a class target (--target)"
+            f"{schema.target!r} only"
+            if schema.is_classification
+            else f"cannot condition on {list(conditions)}: the model was trained without a class target (--target)"
         )
     wanted = conditions[schema.target]
     for i, value in enumerate(schema.classes):

@@ -54,8 +54,10 @@ def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarra
 
 def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """A hashable key per row; floats to 10 significant digits so decoding noise is no difference."""
-    normalised = pd.DataFrame({
-        c: frame[c].map(lambda v: "NA" if pd.isna(v) else (f"{v:.10g}" if isinstance(v, float) else str(v)))
-        for c in columns
-    })
+    normalised = pd.DataFrame(
+        {
+            c: frame[c].map(lambda v: "NA" if pd.isna(v) else (f"{v:.10g}" if isinstance(v, float) else str(v)))
+            for c in columns
+        }
+    )
     return pd.util.hash_pandas_object(normalised, index=False)

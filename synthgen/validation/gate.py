@@ -39,12 +39,18 @@ def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, schema: Schema, wh
             if unseen:
                 raise SynthgenError(
                     f"{where}: column {col.name!r} has value(s) {sorted(map(str, unseen))[:5]} that train lacks; "
-                    "re-split with `synthgen ingest`, which keeps every category in train")
+                    "re-split with `synthgen ingest`, which keeps every category in train"
+                )
 
 
 def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
-    record: dict[str, Any] = {"kind": check.kind, "direction": check.direction, "threshold": threshold,
-                              "level": level, "description": check.description}
+    record: dict[str, Any] = {
+        "kind": check.kind,
+        "direction": check.direction,
+        "threshold": threshold,
+        "level": level,
+        "description": check.description,
+    }
     if level == "off":
         return {**record, "verdict": "off", "score": None, "reason": "level off in params"}
     try:
@@ -60,8 +66,13 @@ def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str
 
 
 def run_gate(
-    train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema,
-    params: ValidateParams, seed: int, out_dir: Path,
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    schema: Schema,
+    params: ValidateParams,
+    seed: int,
+    out_dir: Path,
 ) -> dict[str, Any]:
     """Score every registered check; the result is what metrics.json holds."""
     unknown = sorted(set(params.checks) - set(CHECKS.names()))
@@ -70,15 +81,24 @@ def run_gate(
     missing = sorted(set(CHECKS.names()) - set(params.checks))
     if missing:
         raise SynthgenError(f"params validate.checks: no threshold for {missing}; add them (see README)")
-    ctx = Context(_cap(train, params.max_rows, seed), holdout.reset_index(drop=True),
-                  _cap(synthetic, params.max_rows, seed), schema, seed, out_dir)
+    ctx = Context(
+        _cap(train, params.max_rows, seed),
+        holdout.reset_index(drop=True),
+        _cap(synthetic, params.max_rows, seed),
+        schema,
+        seed,
+        out_dir,
+    )
     checks = {}
     for name in CHECKS.names():
         cfg = params.checks[name]
         checks[name] = _judge(CHECKS.get(name)(), ctx, cfg.threshold, cfg.level)
     passed = all(c["verdict"] != "fail" for c in checks.values())
-    return {"passed": passed, "rows": {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
-            "checks": checks}
+    return {
+        "passed": passed,
+        "rows": {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
+        "checks": checks,
+    }
 
 
 def summary_table(metrics: dict[str, Any]) -> str:
@@ -88,6 +108,8 @@ def summary_table(metrics: dict[str, Any]) -> str:
         score = "-" if c["score"] is None else f"{c['score']:.4f}"
         sign = ">=" if c["direction"] == "higher_is_better" else "<="
         note = f" ({c['reason']})" if c.get("reason") else ""
-        lines.append(f"{name:<20} {c['kind']:<9} {score:>9} {sign} {c['threshold']:<8.4g}  {c['verdict'].upper()}{note}")
+        lines.append(
+            f"{name:<20} {c['kind']:<9} {score:>9} {sign} {c['threshold']:<8.4g}  {c['verdict'].upper()}{note}"
+        )
     lines.append(f"gate: {'PASSED' if metrics['passed'] else 'FAILED'}")
     return "\n".join(lines)

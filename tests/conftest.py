@@ -1,0 +1,53 @@
+"""Shared fixtures: the shipped penguins table and a small table with every column kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.config import TrainParams
+
+REPO = Path(__file__).resolve().parents[1]
+PENGUINS = REPO / "data" / "raw" / "penguins" / "penguins.csv"
+
+
+@pytest.fixture(scope="session")
+def penguins() -> pd.DataFrame:
+    return pd.read_csv(PENGUINS)
+
+
+@pytest.fixture(scope="session")
+def mixed() -> pd.DataFrame:
+    """200 rows: id, integer, numeric with a spike and NaN, categorical, boolean, datetime, email, text."""
+    rng = np.random.default_rng(7)
+    n = 200
+    amount = np.round(rng.lognormal(3, 0.5, n), 2)
+    amount[rng.random(n) < 0.2] = 0.0  # a point mass
+    amount[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1000 + n),
+            "age": rng.integers(18, 80, n),
+            "amount": amount,
+            "segment": rng.choice(["retail", "sme", "corporate"], n, p=[0.6, 0.3, 0.1]),
+            "active": rng.random(n) < 0.7,
+            "opened": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D"),
+            "email": [f"user{i}@example.com" for i in range(n)],
+            "note": [
+                f"customer {i} asked about fees and the {w} plan"
+                for i, w in zip(range(n), rng.choice(["basic", "gold"], n), strict=True)
+            ],
+            "fraud": rng.choice(["no", "yes"], n, p=[0.85, 0.15]),
+        }
+    )
+
+
+@pytest.fixture()
+def fast_train() -> TrainParams:
+    """A budget small enough for unit tests; real Lightning training all the same."""
+    return TrainParams(
+        epochs=3, batch_size=64, validation_fraction=0.0, model_config={"width": 32, "depth": 1, "sampling_steps": 5}
+    )

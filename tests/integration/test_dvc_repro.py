@@ -1,0 +1,50 @@
+"""The real `dvc repro` on the shipped default data, with a small training budget."""
+
+import subprocess
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from tests.integration.conftest import FAST_PARAMS
+
+pytestmark = pytest.mark.integration
+
+
+def _repro(cwd):
+    proc = subprocess.run(["dvc", "repro"], cwd=cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_dvc_repro_end_to_end_then_nothing_then_only_downstream(repo_copy):
+    (repo_copy / "params.yaml").write_text(FAST_PARAMS)
+    out = _repro(repo_copy)
+    for stage in ("ingest", "train", "sample", "validate", "augment"):
+        assert f"Running stage '{stage}@penguins'" in out
+
+    augmented = pd.read_parquet(repo_copy / "data/augmented/penguins.parquet")
+    raw = pd.read_csv(repo_copy / "data/raw/penguins/penguins.csv")
+    assert (
+        augmented["is_synthetic"].dtype == bool
+        and augmented["is_synthetic"].any()
+        and (~augmented["is_synthetic"]).any()
+    )
+    assert (augmented.drop(columns="is_synthetic").dtypes == raw.dtypes).all()
+    synthetic = repo_copy / "data/synthetic/penguins.parquet"
+    assert pq.ParquetFile(synthetic).metadata.num_rows == (~augmented["is_synthetic"]).sum()
+    metrics = yaml.safe_load((repo_copy / "reports/penguins/metrics.json").read_text())
+    assert {"quality", "dcr_share", "exact_copies", "expectations"} <= set(metrics["checks"])
+    assert (repo_copy / "reports/penguins/expectations/results.json").exists()
+    assert (repo_copy / "reports/penguins/loss.csv").exists()
+
+    again = _repro(repo_copy)
+    assert "Running stage" not in again
+
+    params = yaml.safe_load((repo_copy / "params.yaml").read_text())
+    params["sample"] = {"multiple": 0.5}
+    (repo_copy / "params.yaml").write_text(yaml.safe_dump(params))
+    third = _repro(repo_copy)
+    ran = {s for s in ("ingest", "train", "sample", "validate", "augment") if f"Running stage '{s}@penguins'" in third}
+    assert ran == {"sample", "validate", "augment"}

@@ -1,0 +1,30 @@
+import pandas as pd
+import pytest
+
+from synthgen.data.schema import infer_schema
+from synthgen.data.split import split_train_holdout
+from synthgen.errors import SynthgenError
+
+
+def test_split_is_seeded_and_stratified(penguins):
+    schema = infer_schema(penguins, target="species")
+    train, holdout = split_train_holdout(penguins, schema, 0.2, seed=3, min_holdout=5)
+    again, _ = split_train_holdout(penguins, schema, 0.2, seed=3, min_holdout=5)
+    assert train.equals(again) and len(train) + len(holdout) == len(penguins)
+    share = holdout["species"].value_counts() / penguins["species"].value_counts()
+    assert share.between(0.18, 0.22).all()
+
+
+def test_category_only_in_holdout_is_moved_to_train(penguins):
+    frame = pd.concat([penguins, penguins.iloc[[0]].assign(island="Nowhere")], ignore_index=True)
+    schema = infer_schema(frame, target="species")
+    for seed in range(5):
+        train, holdout = split_train_holdout(frame, schema, 0.3, seed=seed, min_holdout=5)
+        assert "Nowhere" in set(train["island"]) and "Nowhere" not in set(holdout["island"])
+
+
+def test_too_few_rows_for_a_holdout(penguins):
+    small = penguins.iloc[:12]
+    schema = infer_schema(small)
+    with pytest.raises(SynthgenError, match="12 rows give only 2 holdout row.*raise ingest.holdout_fraction"):
+        split_train_holdout(small, schema, 0.2, seed=0, min_holdout=5, where="small.csv")

@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+
+from synthgen.data.schema import ColumnSchema
+from synthgen.encoding.columns import CategoricalEncoder, NumericEncoder
+
+RNG = np.random.default_rng(0)
+
+
+def _round_trip(enc, values):
+    enc.fit(values)
+    block = enc.transform(values, np.random.default_rng(1))
+    assert block.shape == (len(values), enc.width)
+    return enc.inverse(block, np.random.default_rng(2))
+
+
+def test_numeric_round_trip_keeps_grid_spikes_and_missing():
+    values = pd.Series(np.round(RNG.normal(40, 5, 500), 1))
+    values[:100] = 0.0  # spike
+    values[100:150] = np.nan
+    out = _round_trip(NumericEncoder(ColumnSchema("x", "numeric", "float64")), values)
+    assert out.dtype == "float64"
+    assert np.allclose(out.dropna(), np.round(out.dropna(), 1))  # value grid of one decimal
+    assert (out == 0.0).sum() == 100 and out.isna().sum() == 50
+
+
+def test_inverse_of_any_latent_stays_in_range_and_integral():
+    values = pd.Series(RNG.integers(10, 20, 300))
+    enc = NumericEncoder(ColumnSchema("n", "integer", "int64")).fit(values)
+    out = enc.inverse(RNG.normal(0, 3, (1000, enc.width)), RNG)
+    assert out.dtype == "int64" and out.between(10, 19).all()
+
+
+def test_datetime_strings_come_back_in_their_format():
+    values = pd.Series(["2021-01-05", "2021-03-09", None, "2022-12-31"] * 10)
+    col = ColumnSchema("d", "datetime", "object", datetime_format="%Y-%m-%d")
+    out = _round_trip(NumericEncoder(col), values)
+    assert out.dropna().str.match(r"^\d{4}-\d{2}-\d{2}$").all() and out.isna().sum() == 10
+
+
+def test_datetime64_dtype_preserved():
+    values = pd.Series(pd.date_range("2020-01-01", periods=50, freq="D"))
+    out = _round_trip(NumericEncoder(ColumnSchema("d", "datetime", "datetime64[ns]")), values)
+    assert out.dtype == "datetime64[ns]" and (out.dt.normalize() == out).all()
+
+
+def test_constant_column_needs_no_width():
+    enc = NumericEncoder(ColumnSchema("c", "integer", "int64")).fit(pd.Series([5] * 20))
+    assert enc.width == 0 and (enc.inverse(np.zeros((3, 0)), RNG) == 5).all()
+
+
+def test_rare_categories_share_a_slot_and_come_back_by_frequency():
+    values = pd.Series(["a"] * 50 + ["b"] * 30 + ["r1", "r2", None])
+    enc = CategoricalEncoder(ColumnSchema("c", "categorical", "object")).fit(values)
+    assert enc.state["slots"] == ["a", "b"] and sorted(enc.state["rare"]) == ["r1", "r2"]
+    assert enc.width == 4  # a, b, rare, missing
+    out = enc.decode_codes(np.array([0, 1, 2, 2, 3]), RNG)
+    assert list(out[:2]) == ["a", "b"] and set(out[2:4]) <= {"r1", "r2"} and out[4] is None
+
+
+def test_unseen_category_maps_to_rare_slot():
+    enc = CategoricalEncoder(ColumnSchema("c", "categorical", "object")).fit(pd.Series(["a"] * 5 + ["b"] * 5 + ["z"]))
+    assert enc.codes(pd.Series(["new"]))[0] == 2
+
+
+def test_boolean_dtype_survives():
+    values = pd.Series([True, False] * 20)
+    out = _round_trip(CategoricalEncoder(ColumnSchema("b", "boolean", "bool")), values)
+    assert out.dtype == bool and out.equals(values)

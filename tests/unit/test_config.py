@@ -1,0 +1,46 @@
+import pytest
+
+from synthgen.config import load_params, load_spec, merged
+from synthgen.errors import SynthgenError
+
+
+def test_shipped_params_load(monkeypatch):
+    from tests.conftest import REPO
+
+    params = load_params(REPO / "params.yaml")
+    assert params.train.model == "tabular_ddpm" and "penguins" in params.datasets
+    spec = load_spec("penguins", REPO / "pipelines")
+    assert spec.target == "species"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("train:\n  epochz: 3\n", "train.epochz: Extra inputs are not permitted"),
+        ("train:\n  epochs: many\n", "train.epochs: Input should be a valid integer"),
+        ("sample:\n  mode: random\n", "sample.mode"),
+        ("validate:\n  checks:\n    quality: {threshold: high}\n", "validate.checks.quality.threshold"),
+        ("seed: [\n", "invalid YAML"),
+    ],
+)
+def test_bad_params_name_the_key(tmp_path, text, message):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(SynthgenError, match=message):
+        load_params(path)
+
+
+def test_partial_checks_keep_other_defaults(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("validate:\n  checks:\n    quality: {threshold: 0.9}\n")
+    checks = load_params(path).validate_.checks
+    assert checks["quality"].threshold == 0.9 and checks["quality"].level == "fail"
+    assert checks["dcr_share"].threshold == 0.65
+
+
+def test_spec_overrides_are_type_checked():
+    from synthgen.config import TrainParams
+
+    assert merged(TrainParams(), {"epochs": 5}, "spec").epochs == 5
+    with pytest.raises(SynthgenError, match="spec: epochs"):
+        merged(TrainParams(), {"epochs": -1}, "spec")

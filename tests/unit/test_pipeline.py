@@ -1,0 +1,92 @@
+"""Stage functions on tiny data: streaming writes, augment strategies, refusal to augment a failed set."""
+
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from synthgen import pipeline
+from synthgen.config import AugmentParams, IngestParams, SampleParams
+from synthgen.errors import GateFailed, SynthgenError
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, penguins):
+    from synthgen.config import TrainParams
+
+    root = tmp_path_factory.mktemp("stages")
+    penguins.to_csv(root / "p.csv", index=False)
+    schema = pipeline.ingest(root / "p.csv", root / "prep", IngestParams(), seed=0, target="species")
+    params = TrainParams(
+        epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1, "sampling_steps": 4}
+    )
+    pipeline.train(root / "prep" / "train.parquet", root / "model", params, seed=0, target="species", schema=schema)
+    return root
+
+
+def test_ingest_writes_the_three_files(workdir):
+    assert sorted(p.name for p in (workdir / "prep").iterdir()) == ["holdout.parquet", "schema.json", "train.parquet"]
+
+
+def test_sample_streams_row_groups(workdir):
+    rows = pipeline.sample(workdir / "model", workdir / "s.parquet", SampleParams(rows=250, batch_size=100), seed=1)
+    meta = pq.ParquetFile(workdir / "s.parquet").metadata
+    assert rows == 250 and meta.num_rows == 250 and meta.num_row_groups == 3
+
+
+def test_sample_multiple_of_train_rows(workdir):
+    n_train = len(pd.read_parquet(workdir / "prep" / "train.parquet"))
+    assert pipeline.sample(workdir / "model", workdir / "m.parquet", SampleParams(multiple=0.5), seed=1) == -(
+        -n_train // 2
+    )
+
+
+def test_augment_append_marks_rows_and_keeps_dtypes(workdir):
+    pipeline.sample(workdir / "model", workdir / "a.parquet", SampleParams(rows=120), seed=2)
+    rows = pipeline.augment(
+        workdir / "prep" / "train.parquet", workdir / "a.parquet", workdir / "aug.parquet", AugmentParams(rows=100)
+    )
+    out = pd.read_parquet(workdir / "aug.parquet")
+    real = pd.read_parquet(workdir / "prep" / "train.parquet")
+    assert rows == len(real) + 100 and out["is_synthetic"].sum() == 100
+    assert (out.drop(columns="is_synthetic").dtypes == real.dtypes).all()
+
+
+def test_augment_balance_evens_out_classes(workdir):
+    pipeline.sample(workdir / "model", workdir / "b.parquet", SampleParams(mode="balance"), seed=3)
+    pipeline.augment(
+        workdir / "prep" / "train.parquet",
+        workdir / "b.parquet",
+        workdir / "bal.parquet",
+        AugmentParams(strategy="balance"),
+        target="species",
+    )
+    counts = pd.read_parquet(workdir / "bal.parquet")["species"].value_counts()
+    assert counts.nunique() == 1
+
+
+def test_augment_balance_without_enough_rows_fails_cleanly(workdir):
+    pipeline.sample(workdir / "model", workdir / "few.parquet", SampleParams(rows=5), seed=3)
+    with pytest.raises(SynthgenError, match="too few synthetic rows.*sample.mode: balance"):
+        pipeline.augment(
+            workdir / "prep" / "train.parquet",
+            workdir / "few.parquet",
+            workdir / "x.parquet",
+            AugmentParams(strategy="balance"),
+            target="species",
+        )
+    assert not (workdir / "x.parquet").exists()
+
+
+def test_augment_refuses_a_failed_gate(workdir):
+    (workdir / "metrics.json").write_text(json.dumps({"passed": False}))
+    with pytest.raises(GateFailed, match="failed validation"):
+        pipeline.augment(
+            workdir / "prep" / "train.parquet",
+            workdir / "a.parquet",
+            workdir / "y.parquet",
+            AugmentParams(),
+            metrics_path=workdir / "metrics.json",
+        )
+    assert not (workdir / "y.parquet").exists()

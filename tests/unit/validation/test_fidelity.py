@@ -1,0 +1,22 @@
+import numpy as np
+
+from synthgen.validation.fidelity import ColumnPairTrends, ColumnShapes, Quality
+
+
+def test_identical_data_scores_one(make_ctx, real):
+    ctx = make_ctx(real[0])
+    assert Quality().compute(ctx).score > 0.99
+
+
+def test_independent_marginals_keep_shapes_but_lose_trends(make_ctx, real):
+    rng = np.random.default_rng(0)
+    shuffled = real[0].apply(lambda col: col.sample(frac=1, random_state=rng.integers(1e9)).to_numpy())
+    ctx = make_ctx(shuffled)
+    assert ColumnShapes().compute(ctx).score > 0.99
+    assert ColumnPairTrends().compute(ctx).score < 0.7
+
+
+def test_shifted_column_lowers_its_shape_score(make_ctx, real):
+    shifted = real[0].assign(x=real[0]["x"] + 3)
+    outcome = ColumnShapes().compute(make_ctx(shifted))
+    assert outcome.details["x"] < 0.3 and outcome.details["c"] > 0.99

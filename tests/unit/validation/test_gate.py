@@ -1,0 +1,63 @@
+import pandas as pd
+import pytest
+
+from synthgen.config import ValidateParams
+from synthgen.data.schema import infer_schema
+from synthgen.errors import SynthgenError
+from synthgen.validation import run_gate
+from synthgen.validation.gate import check_holdout, check_synthetic, summary_table
+
+
+def test_copy_of_train_fails_and_holdout_passes(real, tmp_path):
+    train, holdout = real
+    schema = infer_schema(train)
+    params = ValidateParams.model_validate({"checks": {"expectations": {"threshold": 0.8}}})
+    bad = run_gate(train, holdout, train, schema, params, 0, tmp_path)
+    assert not bad["passed"] and bad["checks"]["dcr_share"]["verdict"] == "fail"
+    good = run_gate(train, holdout, holdout, schema, params, 0, tmp_path)
+    assert good["passed"], summary_table(good)
+    assert "gate: PASSED" in summary_table(good)
+
+
+def test_warn_level_and_off_do_not_fail_the_gate(real, tmp_path):
+    train, holdout = real
+    checks = {name: {"threshold": 0.0, "level": "warn"} for name in ("dcr_share", "exact_copies")}
+    checks |= {"dcr_ratio": {"threshold": 0.5, "level": "off"}}
+    result = run_gate(
+        train, holdout, train, infer_schema(train), ValidateParams.model_validate({"checks": checks}), 0, tmp_path
+    )
+    assert result["checks"]["dcr_share"]["verdict"] == "warn" and result["checks"]["dcr_ratio"]["verdict"] == "off"
+    assert result["passed"]
+
+
+def test_a_check_that_cannot_run_is_skipped_with_reason(tmp_path):
+    frame = pd.DataFrame({"k": ["a"] * 40, "id": range(40)})
+    schema = infer_schema(frame)
+    result = run_gate(frame[:30], frame[30:], frame[:20], schema, ValidateParams(), 0, tmp_path)
+    quality = result["checks"]["quality"]
+    assert quality["verdict"] == "skipped" and "more than one value" in quality["reason"]
+
+
+def test_unknown_check_name_fails(real, tmp_path):
+    params = ValidateParams.model_validate({"checks": {"magic": {"threshold": 1}}})
+    with pytest.raises(SynthgenError, match=r"unknown check\(s\) \['magic'\]"):
+        run_gate(real[0], real[1], real[1], infer_schema(real[0]), params, 0, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.drop(columns="x"), r"missing column\(s\) \['x'\]"),
+        (lambda f: f.assign(extra=1), r"unexpected column\(s\) \['extra'\]"),
+        (lambda f: f.iloc[:0], "no rows"),
+    ],
+)
+def test_bad_synthetic_tables_are_refused_up_front(real, mutate, message):
+    with pytest.raises(SynthgenError, match=message):
+        check_synthetic(mutate(real[0]), infer_schema(real[0]), "synthetic.parquet")
+
+
+def test_category_seen_only_in_holdout_is_refused(real):
+    train, holdout = real
+    with pytest.raises(SynthgenError, match="column 'c' has value.*re-split with `synthgen ingest`"):
+        check_holdout(train, holdout.assign(c="new"), infer_schema(train), "holdout.parquet")
