@@ -135,7 +135,7 @@ def validate(
 ) -> dict[str, Any]:
     """Score the synthetic set, write metrics.json and GX results; raise GateFailed when the gate fails."""
     from synthgen.validation import run_gate
-    from synthgen.validation.gate import check_holdout, check_synthetic, summary_table
+    from synthgen.validation.gate import check_holdout, check_synthetic, compact_metrics, summary_table
 
     with timed("validate") as summary:
         real_train, holdout, synthetic = read_table(train_path), read_table(holdout_path), read_table(synthetic_path)
@@ -145,7 +145,8 @@ def validate(
         check_holdout(real_train, holdout, schema, str(holdout_path))
         out_dir = Path(out_dir)
         metrics = run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir)
-        write_json(metrics, out_dir / "metrics.json")
+        write_json(compact_metrics(metrics), out_dir / "metrics.json")
+        write_json(metrics, out_dir / "details.json")
         print(summary_table(metrics), flush=True)
         scores = {k: v["score"] for k, v in metrics["checks"].items() if k in ("quality", "dcr_share")}
         summary.update(synthetic=len(synthetic), gate="passed" if metrics["passed"] else "FAILED", **scores)

@@ -101,6 +101,13 @@ def run_gate(
     }
 
 
+def compact_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """What `dvc metrics show` should print: scores, thresholds and verdicts, no prose or details."""
+    keep = ("kind", "direction", "score", "threshold", "level", "verdict", "reason")
+    checks = {name: {k: c[k] for k in keep if k in c} for name, c in metrics["checks"].items()}
+    return {**metrics, "checks": checks}
+
+
 def summary_table(metrics: dict[str, Any]) -> str:
     """A terminal table: verdict, score and threshold per check, the gate verdict last."""
     lines = [f"{'check':<20} {'kind':<9} {'score':>9} {'threshold':>11}  verdict"]
