@@ -57,11 +57,18 @@ def _default_checks() -> dict[str, CheckParams]:
     return {
         "quality": CheckParams(threshold=0.80),
         "column_shapes": CheckParams(threshold=0.80, level="warn"),
-        "column_pair_trends": CheckParams(threshold=0.75, level="warn"),
+        "column_pair_trends": CheckParams(threshold=0.80),
         "dcr_share": CheckParams(threshold=0.65),
         "exact_copies": CheckParams(threshold=0.01),
         "dcr_ratio": CheckParams(threshold=0.70),
         "expectations": CheckParams(threshold=1.0),
+        "detection": CheckParams(threshold=0.80),
+        "alpha_precision": CheckParams(threshold=0.80, level="warn"),
+        "beta_recall": CheckParams(threshold=0.80, level="warn"),
+        "utility": CheckParams(threshold=0.80, level="warn"),
+        "augmentation_gain": CheckParams(threshold=-0.05, level="warn"),
+        "nndr_ratio": CheckParams(threshold=0.70),
+        "membership_inference": CheckParams(threshold=0.65),
     }
 
 

@@ -116,7 +116,9 @@ def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: i
             )
         batches = synth.sample_batches(n, params.conditions, counts, seed=seed, batch_size=params.batch_size)
         start = time.perf_counter()
-        progress = tqdm(batches, total=math.ceil(n / params.batch_size), desc="sample", unit="batch", leave=False, disable=None)
+        progress = tqdm(
+            batches, total=math.ceil(n / params.batch_size), desc="sample", unit="batch", leave=False, disable=None
+        )
         rows = write_parquet_batches(progress, out)
         elapsed = time.perf_counter() - start
         summary.update(rows=rows, rows_per_s=int(rows / elapsed) if elapsed > 0 else rows, out=str(out))
@@ -134,8 +136,9 @@ def validate(
     target: str | None = None,
 ) -> dict[str, Any]:
     """Score the synthetic set, write metrics.json and GX results; raise GateFailed when the gate fails."""
+    from synthgen.reporting import write_report
     from synthgen.validation import run_gate
-    from synthgen.validation.gate import check_holdout, check_synthetic, compact_metrics, summary_table
+    from synthgen.validation.gate import cap, check_holdout, check_synthetic, compact_metrics, summary_table
 
     with timed("validate") as summary:
         real_train, holdout, synthetic = read_table(train_path), read_table(holdout_path), read_table(synthetic_path)
@@ -147,9 +150,20 @@ def validate(
         metrics = run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir)
         write_json(compact_metrics(metrics), out_dir / "metrics.json")
         write_json(metrics, out_dir / "details.json")
+        report = write_report(
+            metrics,
+            cap(real_train, params.max_rows, seed),
+            holdout,
+            cap(synthetic, params.max_rows, seed),
+            schema,
+            out_dir,
+            f"synthgen validation report: {Path(synthetic_path).name}",
+        )
         print(summary_table(metrics), flush=True)
         scores = {k: v["score"] for k, v in metrics["checks"].items() if k in ("quality", "dcr_share")}
-        summary.update(synthetic=len(synthetic), gate="passed" if metrics["passed"] else "FAILED", **scores)
+        summary.update(
+            synthetic=len(synthetic), gate="passed" if metrics["passed"] else "FAILED", **scores, report=str(report)
+        )
     if not metrics["passed"]:
         failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"]
         raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")

@@ -1,6 +1,13 @@
 """Checks as small registered units, and the gate that turns their scores into a verdict."""
 
-from synthgen.validation import expectations, fidelity, privacy  # noqa: F401  (register checks)
+from synthgen.validation import (  # noqa: F401  (each module registers its checks)
+    detection,
+    expectations,
+    fidelity,
+    privacy,
+    support,
+    utility,
+)
 from synthgen.validation.gate import run_gate
 
 __all__ = ["run_gate"]

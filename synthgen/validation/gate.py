@@ -18,7 +18,7 @@ from synthgen.validation.base import Check, CheckSkipped, Context
 log = logging.getLogger(__name__)
 
 
-def _cap(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+def cap(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
     if len(frame) <= max_rows:
         return frame.reset_index(drop=True)
     return frame.sample(max_rows, random_state=seed).reset_index(drop=True)
@@ -43,23 +43,45 @@ def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, schema: Schema, wh
                 )
 
 
-def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
-    record: dict[str, Any] = {
+def _record(check: Check, threshold: float, level: str) -> dict[str, Any]:
+    return {
         "kind": check.kind,
         "direction": check.direction,
         "threshold": threshold,
         "level": level,
         "description": check.description,
     }
+
+
+def _skip(check: Check, threshold: float, level: str, reason: str) -> dict[str, Any]:
+    return {**_record(check, threshold, level), "verdict": "skipped", "score": None, "reason": reason}
+
+
+def structural_problems(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> list[str]:
+    """Columns no metric can read (empty, or of an incompatible type): a schema failure, not a crash."""
+    problems = []
+    for col in schema.columns:
+        values = synthetic[col.name]
+        if values.isna().all() and not train[col.name].isna().all():
+            problems.append(f"column {col.name!r} is entirely empty")
+        elif col.kind in ("numeric", "integer") and not pd.api.types.is_numeric_dtype(values):
+            problems.append(f"column {col.name!r} has dtype {values.dtype}, expected {col.dtype}")
+        elif col.dtype.startswith("datetime64") and not pd.api.types.is_datetime64_any_dtype(values):
+            problems.append(f"column {col.name!r} has dtype {values.dtype}, expected {col.dtype}")
+    return problems
+
+
+def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
+    record = _record(check, threshold, level)
     if level == "off":
         return {**record, "verdict": "off", "score": None, "reason": "level off in params"}
     try:
         outcome = check.compute(ctx)
     except CheckSkipped as exc:
-        return {**record, "verdict": "skipped", "score": None, "reason": str(exc)}
+        return _skip(check, threshold, level, str(exc))
     score = outcome.score
     if score is None or not math.isfinite(score):
-        return {**record, "verdict": "skipped", "score": None, "reason": "score is not a finite number"}
+        return _skip(check, threshold, level, "score is not a finite number")
     ok = check.passes(score, threshold)
     verdict = "pass" if ok else ("fail" if level == "fail" else "warn")
     return {**record, "verdict": verdict, "score": round(float(score), 6), "details": outcome.details}
@@ -82,17 +104,21 @@ def run_gate(
     if missing:
         raise SynthgenError(f"params validate.checks: no threshold for {missing}; add them (see README)")
     ctx = Context(
-        _cap(train, params.max_rows, seed),
+        cap(train, params.max_rows, seed),
         holdout.reset_index(drop=True),
-        _cap(synthetic, params.max_rows, seed),
+        cap(synthetic, params.max_rows, seed),
         schema,
         seed,
         out_dir,
     )
+    problems = structural_problems(ctx.train, ctx.synthetic, schema)
     checks = {}
     for name in CHECKS.names():
-        cfg = params.checks[name]
-        checks[name] = _judge(CHECKS.get(name)(), ctx, cfg.threshold, cfg.level)
+        cfg, check = params.checks[name], CHECKS.get(name)()
+        if problems and check.kind != "schema":
+            checks[name] = _skip(check, cfg.threshold, cfg.level, "schema problems: " + "; ".join(problems))
+        else:
+            checks[name] = _judge(check, ctx, cfg.threshold, cfg.level)
     passed = all(c["verdict"] != "fail" for c in checks.values())
     return {
         "passed": passed,

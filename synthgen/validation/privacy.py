@@ -77,3 +77,52 @@ class DCRRatio(Check):
         return Outcome(
             synth_median / holdout_median, {"synthetic_median": synth_median, "holdout_median": holdout_median}
         )
+
+
+def _nndr(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    d = nearest(reference, queries, k=2)
+    return np.where(d[:, 1] > 0, d[:, 0] / np.maximum(d[:, 1], 1e-12), 1.0)
+
+
+@CHECKS.register("nndr_ratio")
+class NNDRRatio(Check):
+    name = "nndr_ratio"
+    kind = "privacy"
+    direction = "higher_is_better"
+    description = "median nearest/second-nearest train distance ratio, synthetic over holdout (≈1 ideal, →0 copying)"
+
+    def compute(self, ctx: Context) -> Outcome:
+        train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
+        if len(train) < 2:
+            raise CheckSkipped("needs at least two train rows")
+        synth_median, holdout_median = float(np.median(_nndr(train, synth))), float(np.median(_nndr(train, holdout)))
+        if holdout_median == 0:
+            raise CheckSkipped("half or more of the holdout rows duplicate train rows; the ratio is undefined")
+        return Outcome(
+            synth_median / holdout_median, {"synthetic_median": synth_median, "holdout_median": holdout_median}
+        )
+
+
+@CHECKS.register("membership_inference")
+class MembershipInference(Check):
+    name = "membership_inference"
+    kind = "privacy"
+    direction = "lower_is_better"
+    description = (
+        "ROC AUC of a distance attack: train members vs holdout non-members, scored by closeness to synthetic rows"
+    )
+
+    def compute(self, ctx: Context) -> Outcome:
+        from sklearn.metrics import roc_auc_score
+
+        train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
+        rng = np.random.default_rng(ctx.seed + 1)
+        size = min(len(train), len(holdout))
+        if size < 5:
+            raise CheckSkipped(f"needs at least 5 train and holdout rows, has {size}")
+        members = train[rng.choice(len(train), size, replace=False)]
+        non_members = holdout[rng.choice(len(holdout), size, replace=False)]
+        # The attacker's score: the closer a record is to some synthetic row, the likelier it was trained on.
+        closeness = -nearest(synth, np.vstack([members, non_members]))[:, 0]
+        auc = float(roc_auc_score(np.r_[np.ones(size), np.zeros(size)], closeness))
+        return Outcome(auc, {"members": size, "non_members": size, "attack": "distance to closest synthetic row"})

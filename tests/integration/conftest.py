@@ -25,6 +25,10 @@ validate:
     dcr_share: {threshold: 0.6, level: warn}
     dcr_ratio: {threshold: 0.7, level: warn}
     exact_copies: {threshold: 0.01, level: warn}
+    nndr_ratio: {threshold: 0.7, level: warn}
+    membership_inference: {threshold: 0.65, level: warn}
+    detection: {threshold: 0.8, level: warn}
+    column_pair_trends: {threshold: 0.8, level: warn}
 """
 
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from synthgen.validation.privacy import DCRRatio, DCRShare, ExactCopies
@@ -36,3 +37,26 @@ def test_tiny_noise_on_train_is_still_copying(make_ctx, real):
     noisy["x"] += np.random.default_rng(2).normal(0, 0.001, len(noisy))
     ctx = make_ctx(noisy)
     assert DCRShare().compute(ctx).score > 0.9 and DCRRatio().compute(ctx).score < 0.1
+
+
+def test_nndr_and_membership_inference_catch_memorisation(make_ctx, real):
+    from synthgen.validation.privacy import MembershipInference, NNDRRatio
+
+    noisy = real[0].copy()
+    noisy["x"] += np.random.default_rng(3).normal(0, 0.001, len(noisy))
+    ctx = make_ctx(noisy)
+    assert NNDRRatio().compute(ctx).score < 0.2
+    assert MembershipInference().compute(ctx).score > 0.95
+
+
+def test_fresh_data_gives_no_membership_signal(make_ctx, real):
+    from synthgen.validation.privacy import MembershipInference, NNDRRatio
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 1, 300)
+    fresh = pd.DataFrame(
+        {"x": np.round(x, 3), "y": np.round(2 * x + rng.normal(0, 0.3, 300), 3), "c": np.where(x > 0, "hi", "lo")}
+    )
+    ctx = make_ctx(fresh)
+    assert 0.4 < MembershipInference().compute(ctx).score < 0.6
+    assert 0.75 < NNDRRatio().compute(ctx).score < 1.3

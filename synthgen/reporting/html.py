@@ -1,0 +1,205 @@
+"""One self-contained HTML report per dataset: verdicts first, then the evidence behind them."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgen.data.schema import Schema
+from synthgen.encoding.columns import _to_float
+from synthgen.io import atomic_path
+from synthgen.reporting import figures
+from synthgen.validation.distance import DistanceSpace, nearest
+
+NUMERIC_KINDS = ("numeric", "integer", "datetime")
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
+h1{margin-bottom:.2rem} .banner{padding:.8rem 1rem;border-radius:6px;font-size:1.3rem;font-weight:600;margin:1rem 0}
+.passed{background:#e6f4ea;color:#137333}.failed{background:#fce8e6;color:#a50e0e}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}
+td,th{border:1px solid #ddd;padding:.3rem .6rem;font-size:.9rem;text-align:left}
+th{background:#f5f5f5}.pass{color:#137333;font-weight:600}.fail{color:#a50e0e;font-weight:600}
+.warn{color:#b06000;font-weight:600}.skipped,.off{color:#777}
+.grid{display:flex;flex-wrap:wrap;gap:.5rem}.grid img{border:1px solid #eee}
+"""
+SCRIPT = """window.addEventListener('load', function () {
+  var n = 0;
+  for (var i of document.images) { if (i.complete && i.naturalWidth > 0) n++; }
+  document.body.setAttribute('data-figures-loaded', String(n));
+});"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _table(header: list[str], rows: list[list[Any]], table_id: str = "", raw_cols: tuple[int, ...] = ()) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell if i in raw_cols else _esc(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return f"<table{f' id={table_id!r}' if table_id else ''}><tr>{head}</tr>{body}</table>"
+
+
+def _verdicts(metrics: dict[str, Any]) -> str:
+    rows = []
+    for name, c in metrics["checks"].items():
+        score = "-" if c["score"] is None else f"{c['score']:.4f}"
+        sign = "≥" if c["direction"] == "higher_is_better" else "≤"
+        verdict = f'<span class="{c["verdict"]}">{c["verdict"].upper()}</span>'
+        rows.append(
+            [
+                name,
+                c["kind"],
+                score,
+                f"{sign} {c['threshold']:g}",
+                c["level"],
+                verdict,
+                c.get("reason") or c.get("description", ""),
+            ]
+        )
+    return _table(
+        ["check", "kind", "score", "threshold", "level", "verdict", "what / why skipped"], rows, "verdicts", (5,)
+    )
+
+
+def _utility(metrics: dict[str, Any]) -> str:
+    utility = metrics["checks"].get("utility", {}).get("details") or {}
+    gain = metrics["checks"].get("augmentation_gain", {}).get("details") or {}
+    if not utility and not gain:
+        return "<p>No utility scores (no target column, or skipped: see the verdict table).</p>"
+    runs = {
+        "train on real (TRTR)": utility.get("trtr") or gain.get("real"),
+        "train on synthetic (TSTR)": utility.get("tstr"),
+        "train on real + synthetic": gain.get("augmented"),
+    }
+    rows = [[label] + [f"{v:.4f}" for v in scores.values()] for label, scores in runs.items() if scores]
+    header = ["trained on → scored on the real holdout", *next(s for s in runs.values() if s)]
+    out = _table(header, rows, "utility")
+    minority = gain.get("minority_classes") or {}
+    if minority:
+        cls_rows = [[cls, *(f"{v:.3f}" for v in vals.values())] for cls, vals in minority.items()]
+        out += "<h3>Minority classes</h3>" + _table(["class", *next(iter(minority.values()))], cls_rows, "minority")
+    return out
+
+
+def _numeric_frame(frame: pd.DataFrame, schema: Schema, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: _to_float(frame[c], schema.column(c)) for c in columns})
+
+
+def _expectations(out_dir: Path) -> str:
+    path = out_dir / "expectations" / "results.json"
+    if not path.exists():
+        return "<p>No Great Expectations results (the check was skipped or off).</p>"
+    results = json.loads(path.read_text())["results"]
+    rows = []
+    for r in results:
+        config = r["expectation_config"]
+        kwargs = {k: v for k, v in config["kwargs"].items() if k not in ("batch_id", "column")}
+        unexpected = r.get("result", {}).get("unexpected_percent")
+        verdict = '<span class="pass">PASS</span>' if r["success"] else '<span class="fail">FAIL</span>'
+        rows.append(
+            [
+                config["type"],
+                config["kwargs"].get("column", "(table)"),
+                json.dumps(kwargs, default=str)[:120],
+                "-" if unexpected is None else f"{unexpected:.2f}%",
+                verdict,
+            ]
+        )
+    link = (
+        '<p>Raw results: <a href="expectations/results.json">expectations/results.json</a>, suite: '
+        '<a href="expectations/suite.json">expectations/suite.json</a>.</p>'
+    )
+    return link + _table(["expectation", "column", "arguments", "unexpected", "verdict"], rows, "expectations", (4,))
+
+
+def write_report(
+    metrics: dict[str, Any],
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    schema: Schema,
+    out_dir: Path,
+    title: str,
+) -> Path:
+    """Write report.html (figures embedded) and dcr.csv (for `dvc plots show`) into `out_dir`."""
+    columns = [c.name for c in schema.columns if c.modelled]
+    numeric = [c for c in columns if schema.column(c).kind in NUMERIC_KINDS]
+    sections = [
+        f"<h1>{_esc(title)}</h1>",
+        f'<div class="banner {"passed" if metrics["passed"] else "failed"}">Gate '
+        f"{'PASSED' if metrics['passed'] else 'FAILED'}: {metrics['rows']['synthetic']:,} synthetic rows, "
+        f"{metrics['rows']['train']:,} train, {metrics['rows']['holdout']:,} holdout</div>",
+        "<h2>Verdicts</h2>",
+        _verdicts(metrics),
+        "<h2>Utility</h2>",
+        _utility(metrics),
+    ]
+
+    images = []
+    for name in columns:
+        is_num = name in numeric
+        real = _to_float(train[name], schema.column(name)) if is_num else train[name]
+        synth = _to_float(synthetic[name], schema.column(name)) if is_num else synthetic[name]
+        images.append(figures.distribution(name, pd.Series(real), pd.Series(synth), is_num))
+    sections += [
+        "<h2>Columns: real vs synthetic</h2>",
+        '<div class="grid" id="distributions">'
+        + "".join(f'<img alt="distribution" src="{i}">' for i in images)
+        + "</div>",
+    ]
+    if len(numeric) >= 2:
+        heat = figures.correlation_heatmaps(
+            _numeric_frame(train, schema, numeric), _numeric_frame(synthetic, schema, numeric)
+        )
+        sections += [
+            "<h2>Correlations (numeric columns)</h2>",
+            f'<img id="correlations" alt="correlations" src="{heat}">',
+        ]
+
+    if columns:
+        space = DistanceSpace(schema, train, columns)
+        t = space.embed(train)
+        synth_d, hold_d = nearest(t, space.embed(synthetic))[:, 0], nearest(t, space.embed(holdout))[:, 0]
+        sections += [
+            "<h2>Distance to closest record</h2>",
+            "<p>Synthetic rows should sit no closer to train rows than unseen real (holdout) rows do.</p>",
+            f'<img id="dcr" alt="DCR histogram" src="{figures.dcr_histogram(synth_d, hold_d)}">',
+        ]
+        _write_dcr_plot(synth_d, hold_d, out_dir / "dcr.csv")
+    loss = out_dir / "loss.csv"
+    if loss.exists():
+        sections += [
+            "<h2>Training loss</h2>",
+            f'<img id="loss" alt="loss curve" src="{figures.loss_curve(pd.read_csv(loss))}">',
+        ]
+    sections += ["<h2>Schema (Great Expectations)</h2>", _expectations(out_dir)]
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{_esc(title)}</title><style>{STYLE}</style>"
+        f"<script>{SCRIPT}</script></head><body>{''.join(sections)}</body></html>"
+    )
+    dest = out_dir / "report.html"
+    with atomic_path(dest) as tmp:
+        tmp.write_text(page)
+    return dest
+
+
+def _write_dcr_plot(synth_d: np.ndarray, hold_d: np.ndarray, dest: Path) -> None:
+    """Histogram densities on shared bins, one row per bin: what `dvc plots show` draws."""
+    edges = np.histogram_bin_edges(np.r_[synth_d, hold_d], bins=30)
+    frame = pd.DataFrame(
+        {
+            "distance": ((edges[:-1] + edges[1:]) / 2).round(6),
+            "synthetic": np.histogram(synth_d, edges, density=True)[0].round(6),
+            "holdout": np.histogram(hold_d, edges, density=True)[0].round(6),
+        }
+    )
+    with atomic_path(dest) as tmp:
+        frame.to_csv(tmp, index=False)
