@@ -32,7 +32,17 @@ from synthgen.validation import run_gate
 
 REPO = Path(__file__).resolve().parents[1]
 THROUGHPUT_ROWS = 20_000
-REPORTED = ["quality", "column_shapes", "column_pair_trends", "dcr_share", "exact_copies", "dcr_ratio"]
+REPORTED = [
+    "quality",
+    "column_shapes",
+    "column_pair_trends",
+    "detection",
+    "utility",
+    "dcr_share",
+    "exact_copies",
+    "dcr_ratio",
+    "membership_inference",
+]
 
 
 def _sdv(name: str) -> Callable[[pd.DataFrame, int], tuple[Callable[[int], pd.DataFrame], float]]:

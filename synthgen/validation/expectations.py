@@ -6,12 +6,13 @@ import functools
 import logging
 import math
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from synthgen.data.schema import Schema
-from synthgen.io import write_json
+from synthgen.io import atomic_path, write_json
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, Context, Outcome
 
@@ -77,12 +78,35 @@ def build_suite(schema: Schema, train: pd.DataFrame, n_rows: int) -> Any:
     return suite
 
 
-def validate_frame(suite: Any, frame: pd.DataFrame) -> Any:
-    """Run the suite on an in-memory DataFrame."""
+def validate_frame(suite: Any, frame: pd.DataFrame, docs_dir: Path | None = None) -> Any:
+    """Run the suite on an in-memory DataFrame; with `docs_dir`, also build GX Data Docs there."""
+    import great_expectations as gx
+
+    context = _context()
     name = f"synthgen-{uuid.uuid4().hex[:8]}"
-    asset = _context().data_sources.add_pandas(name).add_dataframe_asset("synthetic")
-    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
-    return batch.validate(suite)
+    batch_definition = context.data_sources.add_pandas(name).add_dataframe_asset("synthetic")
+    batch_definition = batch_definition.add_batch_definition_whole_dataframe("all")
+    if docs_dir is None:
+        return batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
+    with atomic_path(docs_dir) as site:
+        context.add_data_docs_site(
+            site_name=name,
+            site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site.resolve())},
+            },
+        )
+        suite.name = name
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(data=batch_definition, suite=context.suites.add(suite), name=name)
+        )
+        docs = gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[name])
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(name=name, validation_definitions=[definition], actions=[docs])
+        )
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+    return next(iter(result.run_results.values()))
 
 
 @CHECKS.register("expectations")
@@ -93,9 +117,9 @@ class Expectations(Check):
     description = "share of the Great Expectations suite (built from real train) that the synthetic set meets"
 
     def compute(self, ctx: Context) -> Outcome:
-        suite = build_suite(ctx.schema, ctx.train, len(ctx.synthetic))
-        result = validate_frame(suite, ctx.synthetic)
         out = ctx.out_dir / "expectations"
+        suite = build_suite(ctx.schema, ctx.train, len(ctx.synthetic))
+        result = validate_frame(suite, ctx.synthetic, out / "data_docs")
         write_json(suite.to_json_dict(), out / "suite.json")
         write_json(result.to_json_dict(), out / "results.json")
         failed = [

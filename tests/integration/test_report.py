@@ -65,7 +65,7 @@ def test_report_renders_offline_with_verdicts_and_figures(report, tmp_path):
 
     common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000"]
     dom = subprocess.run([*common, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert 'id="verdicts"' in dom and "PASS" in dom
+    assert 'id="verdicts"' in dom and "PASS" in dom and 'id="data-docs"' in dom
     loaded = re.search(r'data-figures-loaded="(\d+)"', dom)
     assert loaded and int(loaded.group(1)) == images, "every embedded figure decoded in the browser"
 

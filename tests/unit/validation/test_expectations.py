@@ -13,6 +13,8 @@ def test_real_holdout_meets_the_suite_and_results_are_written(make_ctx, real, tm
     assert outcome.score == 1.0, outcome.details
     assert (tmp_path / "expectations" / "results.json").exists()
     assert (tmp_path / "expectations" / "suite.json").exists()
+    docs = tmp_path / "expectations" / "data_docs"
+    assert (docs / "index.html").exists() and list(docs.glob("validations/**/*.html"))
 
 
 def test_out_of_range_unknown_category_nulls_and_wrong_type_fail(make_ctx, real):
