@@ -69,6 +69,9 @@ def _default_checks() -> dict[str, CheckParams]:
         "augmentation_gain": CheckParams(threshold=-0.05, level="warn"),
         "nndr_ratio": CheckParams(threshold=0.70),
         "membership_inference": CheckParams(threshold=0.65),
+        "singling_out_risk": CheckParams(threshold=0.20),
+        "linkability_risk": CheckParams(threshold=0.20),
+        "inference_risk": CheckParams(threshold=0.20),
     }
 
 

@@ -1,6 +1,7 @@
 """Checks as small registered units, and the gate that turns their scores into a verdict."""
 
 from synthgen.validation import (  # noqa: F401  (each module registers its checks)
+    anonymity,
     detection,
     expectations,
     fidelity,

@@ -52,6 +52,11 @@ def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarra
     return index.kneighbors(queries, return_distance=True)[0]
 
 
+def nearest_index(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Index of each query's nearest reference row."""
+    return NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(queries, return_distance=False)[:, 0]
+
+
 def row_keys(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """A hashable key per row; floats to 10 significant digits so decoding noise is no difference."""
     normalised = pd.DataFrame(

@@ -29,6 +29,9 @@ validate:
     membership_inference: {threshold: 0.65, level: warn}
     detection: {threshold: 0.8, level: warn}
     column_pair_trends: {threshold: 0.8, level: warn}
+    singling_out_risk: {threshold: 0.2, level: warn}
+    linkability_risk: {threshold: 0.2, level: warn}
+    inference_risk: {threshold: 0.2, level: warn}
 """
 
 

@@ -21,7 +21,15 @@ def test_copy_of_train_fails_and_holdout_passes(real, tmp_path):
 
 def test_warn_level_and_off_do_not_fail_the_gate(real, tmp_path):
     train, holdout = real
-    privacy = ("dcr_share", "exact_copies", "nndr_ratio", "membership_inference")
+    privacy = (
+        "dcr_share",
+        "exact_copies",
+        "nndr_ratio",
+        "membership_inference",
+        "singling_out_risk",
+        "linkability_risk",
+        "inference_risk",
+    )
     checks = {name: {"threshold": 0.0, "level": "warn"} for name in privacy}
     checks |= {"dcr_ratio": {"threshold": 0.5, "level": "off"}}
     result = run_gate(
