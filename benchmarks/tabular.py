@@ -32,6 +32,7 @@ from synthgen.validation import run_gate
 
 REPO = Path(__file__).resolve().parents[1]
 THROUGHPUT_ROWS = 20_000
+NOTES = "## Notes"  # hand-written analysis below this heading survives a re-run
 REPORTED = [
     "quality",
     "column_shapes",
@@ -125,6 +126,7 @@ def _markdown(results: pd.DataFrame, seed: int) -> str:
         "exact_copies: share of synthetic rows equal to a train row minus the holdout's own share; "
         "dcr_ratio: ≈1 ideal, <1 = copying.",
         "",
+        "",
     ]
     table = results.copy()
     for col in REPORTED:
@@ -145,7 +147,9 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
     results = pd.DataFrame([row for d in args.datasets for row in run(d, args.seed)])
-    Path(args.out).write_text(_markdown(results, args.seed))
+    out = Path(args.out)
+    notes = out.read_text().split(NOTES, 1)[1] if out.exists() and NOTES in out.read_text() else "\n"
+    out.write_text(_markdown(results, args.seed) + "\n" + NOTES + notes)
     print(Path(args.out).read_text())
 
 

@@ -67,7 +67,7 @@ class TabularDDPM(TabularModel):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         cfg = self.config
         x = torch.randn((len(labels), self.n_features), generator=generator, device=generator.device)
@@ -75,7 +75,7 @@ class TabularDDPM(TabularModel):
         for i, t in enumerate(steps):
             ab = self.alpha_bar[t]
             ab_prev = self.alpha_bar[steps[i + 1]] if i + 1 < len(steps) else torch.ones((), device=x.device)
-            eps = self.net(x.to(self.dtype_for_net), torch.full((len(x),), t, device=x.device), labels).float()
+            eps = self.net.forward_one_step(x.to(self.dtype_for_net), t, labels).float()
             x0 = ((x - (1 - ab).sqrt() * eps) / ab.sqrt()).clamp(-8, 8)
             sigma = cfg.eta * ((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev)).clamp(min=0).sqrt()
             direction = (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps

@@ -31,3 +31,12 @@ def test_a_few_steps_of_training_lower_the_loss():
         opt.step()
     after = model._loss(x, y, generator=torch.Generator().manual_seed(0)).item()
     assert after < 0.7 * before
+
+
+def test_one_step_fast_path_equals_the_full_forward():
+    from synthgen.models.nets.mlp import MLPDenoiser
+
+    net = MLPDenoiser(n_features=4, n_classes=3, width=16, depth=2, dropout=0.0).eval()
+    x, y = torch.randn(50, 4), torch.randint(0, 4, (50,))
+    full = net(x, torch.full((50,), 17), y)
+    assert torch.allclose(net.forward_one_step(x, 17, y), full, atol=1e-5)
