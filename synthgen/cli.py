@@ -1,7 +1,8 @@
 """`synthgen <stage>`: parse arguments → typed params → library call; one-line errors, exit codes.
 
 Each stage runs either for a dataset spec (`--dataset NAME`, as DVC calls it, paths by convention)
-or one-shot on explicit files. Exit codes: 0 success, 1 validation gate failed, 2 bad input.
+or one-shot on explicit files. Exit codes: 0 success, 1 validation gate failed, 2 bad input,
+3 internal error (a bug: please report it).
 """
 
 from __future__ import annotations
@@ -9,18 +10,30 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 import warnings
-from pathlib import Path
 from typing import Any
 
 from synthgen import pipeline
-from synthgen.config import DatasetSpec, Params, load_params, load_spec, merged
+from synthgen.config import DatasetSpec, Params, check_names, load_params, load_spec, merged
 from synthgen.data.schema import Schema
 from synthgen.errors import GateFailed, SynthgenError
+from synthgen.io import atomic_path
 from synthgen.layout import DatasetPaths
 from synthgen.sampling.plan import parse_conditions
 
 log = logging.getLogger("synthgen")
+
+
+def _positive(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml if present)")
         p.add_argument("--seed", type=int, help="overrides params `seed`")
+        p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only warnings and errors")
         if dataset:
             p.add_argument("--dataset", help="run for pipelines/NAME.yaml with the conventional paths (as DVC does)")
         return p
@@ -47,12 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="class or regression target column")
     p.add_argument("--schema", help="schema.json from ingest (default: inferred from --data)")
     p.add_argument("--model", help="registered model name (overrides train.model)")
-    p.add_argument("--epochs", type=int, help="training epochs (default: the model's own budget)")
+    p.add_argument("--epochs", type=_positive, help="training epochs (default: the model's own budget)")
 
     p = command("sample", "draw synthetic rows from a saved model into Parquet")
     p.add_argument("--model", help="model directory written by `synthgen train`")
     p.add_argument("--out", help="Parquet file to write")
-    p.add_argument("--rows", type=int, help="number of rows (default: sample.multiple x train rows)")
+    p.add_argument("--rows", type=_positive, help="number of rows (default: sample.multiple x train rows)")
     p.add_argument("--condition", action="append", default=[], metavar="COL=VALUE", help="only rows of this class")
     p.add_argument("--mode", choices=["plain", "balance"], help="balance: rows that even out the classes")
 
@@ -76,9 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", required=True, help="CSV, Parquet (file or directory) or JSON Lines file")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--target", help="class or regression target column")
-    p.add_argument("--rows", type=int, help="synthetic rows (default: sample.multiple x train rows)")
+    p.add_argument("--rows", type=_positive, help="synthetic rows (default: sample.multiple x train rows)")
     p.add_argument("--model", help="registered model name")
-    p.add_argument("--epochs", type=int, help="training epochs (default: the model's own budget)")
+    p.add_argument("--epochs", type=_positive, help="training epochs (default: the model's own budget)")
     return parser
 
 
@@ -96,6 +110,7 @@ def _section(params: Params, spec: DatasetSpec | None, name: str) -> Any:
 
 def _dispatch(args: argparse.Namespace) -> None:
     params = load_params(args.params)
+    check_names(params, str(args.params))
     seed = args.seed if args.seed is not None else params.seed
     spec = load_spec(args.dataset) if getattr(args, "dataset", None) else None
     paths = DatasetPaths(args.dataset) if spec else None
@@ -165,39 +180,39 @@ def _dispatch(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace, params: Params, seed: int) -> None:
-    """All stages into one directory; augmented.parquet is written only when the gate passes."""
-    out = Path(args.out)
-    pipeline.ingest(args.source, out / "prepared", params.ingest, seed, args.target)
+    """All stages, built in a temporary sibling of --out that replaces it at the end.
+
+    Bad input leaves --out untouched; a failed gate still delivers its metrics and report (but no
+    augmented.parquet), since that is what a reviewer needs to see.
+    """
     updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
-    schema = Schema.load(out / "prepared" / "schema.json")
-    pipeline.train(
-        out / "prepared" / "train.parquet",
-        out / "model",
-        params.train.model_copy(update=updates),
-        seed,
-        args.target,
-        schema,
-        loss_csv=out / "loss.csv",
-    )
-    sample_params = params.sample.model_copy(update={"rows": args.rows} if args.rows else {})
-    pipeline.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
-    pipeline.validate(
-        out / "prepared" / "train.parquet",
-        out / "prepared" / "holdout.parquet",
-        out / "synthetic.parquet",
-        out,
-        params.validate_,
-        seed,
-        schema,
-    )
-    pipeline.augment(
-        out / "prepared" / "train.parquet",
-        out / "synthetic.parquet",
-        out / "augmented.parquet",
-        params.augment,
-        args.target,
-        out / "metrics.json",
-    )
+    train_params = params.train.model_copy(update=updates)
+    check_names(params.model_copy(update={"train": train_params}), "--model/--params")
+    gate_failure: GateFailed | None = None
+    with atomic_path(args.out) as out:
+        out.mkdir(parents=True)
+        pipeline.ingest(args.source, out / "prepared", params.ingest, seed, args.target)
+        schema = Schema.load(out / "prepared" / "schema.json")
+        train, holdout = out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet"
+        pipeline.train(train, out / "model", train_params, seed, args.target, schema, loss_csv=out / "loss.csv")
+        sample_params = params.sample.model_copy(update={"rows": args.rows} if args.rows is not None else {})
+        pipeline.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
+        try:
+            pipeline.validate(train, holdout, out / "synthetic.parquet", out, params.validate_, seed, schema)
+        except GateFailed as exc:  # name the final directory, not the temporary one
+            gate_failure = GateFailed(str(exc).replace(str(out), str(args.out)))
+        if gate_failure is None:
+            pipeline.augment(
+                train,
+                out / "synthetic.parquet",
+                out / "augmented.parquet",
+                params.augment,
+                args.target,
+                out / "metrics.json",
+            )
+    log.info("run: outputs in %s", args.out)
+    if gate_failure is not None:
+        raise gate_failure
 
 
 def _quiet_libraries() -> None:
@@ -228,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     except SynthgenError as exc:
         print(f"synthgen: error: {exc}", file=sys.stderr)
         return 2
+    except Exception:  # the CLI boundary: a bug must not look like a gate failure (1) or bad input (2)
+        traceback.print_exc()
+        print("synthgen: internal error (exit 3): please report it with the traceback above", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -165,8 +165,24 @@ def load_spec(name: str, pipelines_dir: str | Path = "pipelines") -> DatasetSpec
     return _validated(DatasetSpec, _load_yaml(Path(pipelines_dir) / f"{name}.yaml"), f"pipelines/{name}.yaml")
 
 
+def _deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        nested = isinstance(value, dict) and isinstance(base.get(key), dict)
+        base[key] = _deep_update(dict(base[key]), value) if nested else value
+    return base
+
+
 def merged(section: Section, overrides: dict[str, Any], where: str) -> Any:
-    """Apply a spec's per-section overrides on top of params.yaml's section, re-validating types."""
-    data = section.model_dump(by_alias=True)
-    data.update(overrides)
-    return _validated(type(section), data, where)
+    """Apply a spec's per-section overrides on top of params.yaml's section (nested keys merge)."""
+    return _validated(type(section), _deep_update(section.model_dump(by_alias=True), overrides), where)
+
+
+def check_names(params: Params, where: str = "params.yaml") -> None:
+    """Resolve model and check names, and the model's own config, before any stage runs."""
+    from synthgen import models, validation  # noqa: F401  (fill the registries)
+    from synthgen.registry import CHECKS, MODELS
+
+    unknown = sorted(set(params.validate_.checks) - set(CHECKS.names()))
+    if unknown:
+        raise SynthgenError(f"{where}: validate.checks: unknown check(s) {unknown}; known: {', '.join(CHECKS.names())}")
+    MODELS.get(params.train.model).parse_config(params.train.model_config_)

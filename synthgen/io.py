@@ -103,4 +103,18 @@ def read_json(path: str | Path) -> Any:
     path = Path(path)
     if not path.exists():
         raise SynthgenError(f"{path}: file not found; run the stage that writes it first")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SynthgenError(f"{path}: not valid JSON ({_first_line(exc)}); rerun the stage that writes it") from exc
+
+
+def open_parquet(path: str | Path) -> pq.ParquetFile:
+    """A Parquet file for streaming reads, with the same errors as read_table."""
+    path = Path(path)
+    if not path.exists():
+        raise SynthgenError(f"{path}: file not found; check the path")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SynthgenError(f"{path}: cannot read as Parquet ({_first_line(exc)}); re-export the file") from exc

@@ -11,14 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from synthgen.config import AugmentParams, ColumnOverride, IngestParams, SampleParams, TrainParams, ValidateParams
 from synthgen.data.schema import Schema, infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.errors import GateFailed, SynthgenError
-from synthgen.io import atomic_path, read_json, read_table, write_json, write_parquet, write_parquet_batches
+from synthgen.io import (
+    atomic_path,
+    open_parquet,
+    read_json,
+    read_table,
+    write_json,
+    write_parquet,
+    write_parquet_batches,
+)
 from synthgen.sampling.plan import balance_counts
 from synthgen.synthesizer import Synthesizer
 
@@ -165,7 +172,9 @@ def validate(
             synthetic=len(synthetic), gate="passed" if metrics["passed"] else "FAILED", **scores, report=str(report)
         )
     if not metrics["passed"]:
-        failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"]
+        failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"] + (
+            ["schema problems"] if metrics["problems"] else []
+        )
         raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")
     return metrics
 
@@ -183,7 +192,7 @@ def augment(
         if metrics_path is not None and not read_json(metrics_path).get("passed"):
             raise GateFailed(f"{metrics_path}: the synthetic set failed validation; refusing to augment")
         real = read_table(train_path)
-        synthetic = pq.ParquetFile(synthetic_path)
+        synthetic = open_parquet(synthetic_path)
         if sorted(synthetic.schema_arrow.names) != sorted(real.columns):
             raise SynthgenError(
                 f"{synthetic_path}: columns differ from {train_path}; sample from a model trained on it"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 import tempfile
 import time
 from collections.abc import Iterator
@@ -94,6 +95,7 @@ class Synthesizer:
         self.meta = {
             "n_train": len(frame),
             "class_counts": np.bincount(y, minlength=self.encoder.n_classes).tolist() if self.schema.classes else [],
+            "null_rates": {c.name: float(frame[c.name].isna().mean()) for c in self.schema.columns if not c.modelled},
             "id_offsets": {
                 c.name: int(pd.to_numeric(frame[c.name], errors="coerce").max()) + 1
                 for c in self.schema.columns
@@ -125,6 +127,8 @@ class Synthesizer:
         self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None, batch_size: int = 10_000
     ) -> pd.DataFrame:
         """Draw `n` rows; `conditions={target: value}` draws rows of that class only."""
+        if n == 0:  # an empty frame that still has every column and dtype
+            return self.sample(1, conditions, seed, batch_size).iloc[:0]
         return pd.concat(list(self.sample_batches(n, conditions, seed=seed, batch_size=batch_size)), ignore_index=True)
 
     def sample_batches(
@@ -178,8 +182,12 @@ class Synthesizer:
         for i, col in enumerate(schema.columns):
             if col.kind == "id":
                 frame[col.name] = fresh_ids(col, start, len(x), self.meta["id_offsets"].get(col.name, 0))
-            elif col.name not in frame:  # pii, free text: made up, never copied
-                frame[col.name] = fake_values(col, len(x), seed + i)
+            elif col.name not in frame:  # pii, free text: made up, never copied, missing as often as real
+                values = fake_values(col, len(x), seed + i)
+                missing = np.random.default_rng(seed + i).random(len(x)) < self.meta.get("null_rates", {}).get(
+                    col.name, 0
+                )
+                frame[col.name] = values.where(~missing, None)
         return frame[schema.names]
 
     # ---- persistence ---------------------------------------------------------------------------
@@ -221,16 +229,23 @@ class Synthesizer:
                 f"incompatible with format {FORMAT_VERSION} (synthgen {synthgen.__version__}); "
                 "retrain with `synthgen train`"
             )
-        schema = Schema.load(path / "schema.json")
-        if schema.hash() != config["schema_hash"]:
-            raise SynthgenError(f"{path}: schema.json does not match the model (hash differs); retrain the model")
-        synth = cls(config["model"], config["target"], config["seed"], schema=schema)
-        synth.encoder = TableEncoder(schema, read_json(path / "encoder.json"))
-        model_cls = MODELS.get(config["model"])
-        synth.model = model_cls(config["n_features"], synth.encoder.n_classes, config["model_config"])
-        synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
+        try:
+            schema = Schema.load(path / "schema.json")
+            if schema.hash() != config["schema_hash"]:
+                raise SynthgenError(f"{path}: schema.json does not match the model (hash differs); retrain the model")
+            synth = cls(config["model"], config["target"], config["seed"], schema=schema)
+            synth.encoder = TableEncoder(schema, read_json(path / "encoder.json"))
+            model_cls = MODELS.get(config["model"])
+            synth.model = model_cls(config["n_features"], synth.encoder.n_classes, config["model_config"])
+            synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
+            synth.meta = {k: config[k] for k in ("n_train", "class_counts", "id_offsets")}
+            synth.meta["null_rates"] = config.get("null_rates", {})
+        except (KeyError, TypeError, RuntimeError, OSError, pickle.UnpicklingError) as exc:
+            raise SynthgenError(
+                f"{path}: incomplete or corrupt model directory "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); retrain with `synthgen train`"
+            ) from exc
         synth.model.eval()
-        synth.meta = {k: config[k] for k in ("n_train", "class_counts", "id_offsets")}
         if (path / "loss.csv").exists():
             synth.loss_curve = pd.read_csv(path / "loss.csv")
         return synth

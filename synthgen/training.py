@@ -14,9 +14,11 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from synthgen.config import TrainParams
+from synthgen.errors import SynthgenError
 from synthgen.models.base import TabularModel
 
 log = logging.getLogger(__name__)
@@ -68,20 +70,26 @@ def fit_model(
         callbacks = [checkpoint]
         if n_val:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=params.early_stopping_patience, mode="min"))
-        trainer = pl.Trainer(
-            max_epochs=epochs,
-            accelerator=params.accelerator,
-            devices=params.devices,
-            precision=_precision(params),
-            deterministic=True,
-            callbacks=callbacks,
-            logger=CSVLogger(str(log_dir), name="", version=""),
-            log_every_n_steps=1,
-            check_val_every_n_epoch=val_every,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            enable_progress_bar=True,
-        )
+        try:
+            trainer = pl.Trainer(
+                max_epochs=epochs,
+                accelerator=params.accelerator,
+                devices=params.devices,
+                precision=_precision(params),
+                deterministic=True,
+                callbacks=callbacks,
+                logger=CSVLogger(str(log_dir), name="", version=""),
+                log_every_n_steps=1,
+                check_val_every_n_epoch=val_every,
+                enable_model_summary=False,
+                num_sanity_val_steps=0,
+                enable_progress_bar=True,
+            )
+        except (MisconfigurationException, ValueError, RuntimeError) as exc:
+            raise SynthgenError(
+                f"params train.accelerator/devices/precision: {str(exc).splitlines()[0]}; "
+                "use accelerator auto|cpu|gpu and a Lightning precision such as 32-true or bf16-mixed"
+            ) from exc
         train_loader = _loader(x[fit_idx], y[fit_idx], batch_size, seed, per_epoch)
         val_loader = _loader(x[val_idx], y[val_idx], batch_size, None) if n_val else None
         log.info(

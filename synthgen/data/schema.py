@@ -135,10 +135,12 @@ def _kind_for(frame: pd.DataFrame, name: str, info: dict[str, Any]) -> tuple[str
     """Return (kind, pii_type, datetime_format) for one column."""
     values = frame[name]
     sdtype = info.get("sdtype", "categorical")
-    if sdtype in PII_SDTYPES:
+    if sdtype in PII_SDTYPES and not pd.api.types.is_numeric_dtype(values):
         return "text", PII_SDTYPES[sdtype], None
     if values.dtype == object and values.dropna().astype(str).str.match(_EMAIL).mean() > 0.9:
         return "text", "email", None
+    if sdtype in PII_SDTYPES:  # numeric codes named like personal data (zip, phone): kept as numbers
+        sdtype = "numerical"
     if sdtype == "id":
         return "id", None, None
     if sdtype == "datetime" or pd.api.types.is_datetime64_any_dtype(values):

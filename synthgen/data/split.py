@@ -35,7 +35,19 @@ def split_train_holdout(
     is_holdout = np.zeros(len(frame), dtype=bool)
     is_holdout[holdout_idx] = True
     is_holdout = _keep_categories_in_train(frame, schema, is_holdout)
-    return frame[~is_holdout].reset_index(drop=True), frame[is_holdout].reset_index(drop=True)
+    if is_holdout.sum() < min_holdout:
+        raise SynthgenError(
+            f"{where}: only {int(is_holdout.sum())} holdout row(s) remain after keeping every category in train "
+            f"(minimum {min_holdout}); add rows, merge rare categories, or raise ingest.holdout_fraction"
+        )
+    train = frame[~is_holdout].reset_index(drop=True)
+    for col in schema.columns:
+        if train[col.name].isna().all():
+            raise SynthgenError(
+                f"{where}: column {col.name!r} has values only in holdout rows, none in train; "
+                "drop the column or add rows where it is filled"
+            )
+    return train, frame[is_holdout].reset_index(drop=True)
 
 
 def _keep_categories_in_train(frame: pd.DataFrame, schema: Schema, is_holdout: np.ndarray) -> np.ndarray:

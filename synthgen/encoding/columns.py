@@ -188,4 +188,4 @@ class CategoricalEncoder:
         dtype = self.col.dtype
         if dtype == "category":
             return values.astype(pd.CategoricalDtype(self.state["slots"] + self.state["rare"]))
-        return values.astype(object if dtype in ("object", "string", "str") else dtype)
+        return values.astype(object if dtype in ("object", "str") else dtype)

@@ -25,13 +25,15 @@ def class_index(schema: Schema, conditions: dict[str, Any]) -> int | None:
     """The class every row must have, or None; only the class target can be conditioned on."""
     if not conditions:
         return None
+    if not schema.is_classification:
+        reason = (
+            f"target {schema.target!r} is numeric, not a class" if schema.target else "it was trained without --target"
+        )
+        raise SynthgenError(f"cannot condition on {list(conditions)}: {reason}; conditions need a class target")
     extra = [c for c in conditions if c != schema.target]
-    if extra or not schema.is_classification:
+    if extra:
         raise SynthgenError(
-            f"cannot condition on {extra or list(conditions)}: conditions are supported on the class target "
-            f"{schema.target!r} only"
-            if schema.is_classification
-            else f"cannot condition on {list(conditions)}: the model was trained without a class target (--target)"
+            f"cannot condition on {extra}: conditions are supported on the class target {schema.target!r} only"
         )
     wanted = conditions[schema.target]
     for i, value in enumerate(schema.classes):

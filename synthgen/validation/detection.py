@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
@@ -33,7 +34,7 @@ class Detection(Check):
         x = np.vstack([x_real, x_synth])
         y = np.r_[np.zeros(n), np.ones(n)]
         folds = StratifiedKFold(FOLDS, shuffle=True, random_state=ctx.seed)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(1):  # OpenMP threads thrash on small data
             warnings.simplefilter("ignore")
             aucs = cross_val_score(gradient_boosting(mask, ctx.seed), x, y, cv=folds, scoring="roc_auc")
         return Outcome(float(np.mean(aucs)), {"fold_auc": [round(float(a), 4) for a in aucs], "rows_each": n})

@@ -9,6 +9,7 @@ from synthgen.data.schema import Schema
 from synthgen.encoding.columns import _to_float
 
 NUMERIC_KINDS = ("numeric", "integer", "datetime")
+MAX_CATEGORIES = 250  # gradient boosting's categorical support stops at 255 bins
 
 
 def native_features(
@@ -33,7 +34,7 @@ def native_features(
             for out, frame in zip(matrices, frames, strict=True):
                 codes = pd.Categorical(frame[name].astype(str).where(frame[name].notna()), categories).codes
                 out.append(np.where(codes < 0, np.nan, codes).astype(float))
-            mask.append(True)
+            mask.append(len(categories) <= MAX_CATEGORIES)  # beyond: the codes are used as numbers
     stacked = [np.column_stack(m) if m else np.zeros((len(f), 0)) for m, f in zip(matrices, frames, strict=True)]
     return stacked, np.array(mask, dtype=bool)
 
@@ -43,5 +44,4 @@ def gradient_boosting(mask: np.ndarray, seed: int, regression: bool = False):  #
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
-    # Over 255 categories would exceed the histogram's bins; such columns are used as numbers.
     return cls(categorical_features=mask if mask.any() else None, random_state=seed)

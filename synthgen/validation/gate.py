@@ -7,13 +7,16 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from synthgen.config import ValidateParams
 from synthgen.data.schema import Schema
+from synthgen.encoding.columns import _to_float
 from synthgen.errors import SynthgenError
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context
+from synthgen.validation.expectations import NUMPY_DTYPES
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def _skip(check: Check, threshold: float, level: str, reason: str) -> dict[str, 
 
 
 def structural_problems(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema) -> list[str]:
-    """Columns no metric can read (empty, or of an incompatible type): a schema failure, not a crash."""
+    """Columns no metric can read: empty, infinite, unparseable or of an incompatible type."""
     problems = []
     for col in schema.columns:
         values = synthetic[col.name]
@@ -68,6 +71,16 @@ def structural_problems(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Sc
             problems.append(f"column {col.name!r} has dtype {values.dtype}, expected {col.dtype}")
         elif col.dtype.startswith("datetime64") and not pd.api.types.is_datetime64_any_dtype(values):
             problems.append(f"column {col.name!r} has dtype {values.dtype}, expected {col.dtype}")
+        elif col.dtype not in NUMPY_DTYPES and str(values.dtype) != col.dtype:  # extension dtypes
+            problems.append(f"column {col.name!r} has dtype {values.dtype}, expected {col.dtype}")
+        elif col.kind in ("numeric", "integer") and np.isinf(values.to_numpy(dtype=float, na_value=np.nan)).any():
+            problems.append(f"column {col.name!r} has infinite values")
+        elif (
+            col.kind == "datetime"
+            and _to_float(values, col)[values.notna().to_numpy()].size
+            and np.isnan(_to_float(values, col)[values.notna().to_numpy()]).all()
+        ):
+            problems.append(f"column {col.name!r} has no value readable as a date ({col.datetime_format})")
     return problems
 
 
@@ -79,6 +92,11 @@ def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str
         outcome = check.compute(ctx)
     except CheckSkipped as exc:
         return _skip(check, threshold, level, str(exc))
+    except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
+        # A metric that breaks on this data proves nothing: it fails (or warns), with the reason shown.
+        log.warning("check %s could not be computed: %s", check.name, exc)
+        verdict = "fail" if level == "fail" else "warn"
+        return {**record, "verdict": verdict, "score": None, "reason": f"error: {type(exc).__name__}: {exc}"[:300]}
     score = outcome.score
     if score is None or not math.isfinite(score):
         return _skip(check, threshold, level, "score is not a finite number")
@@ -119,9 +137,10 @@ def run_gate(
             checks[name] = _skip(check, cfg.threshold, cfg.level, "schema problems: " + "; ".join(problems))
         else:
             checks[name] = _judge(check, ctx, cfg.threshold, cfg.level)
-    passed = all(c["verdict"] != "fail" for c in checks.values())
+    passed = not problems and all(c["verdict"] != "fail" for c in checks.values())
     return {
         "passed": passed,
+        "problems": problems,
         "rows": {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
         "checks": checks,
     }
@@ -144,5 +163,6 @@ def summary_table(metrics: dict[str, Any]) -> str:
         lines.append(
             f"{name:<20} {c['kind']:<9} {score:>9} {sign} {c['threshold']:<8.4g}  {c['verdict'].upper()}{note}"
         )
+    lines += [f"schema problem: {p}" for p in metrics.get("problems", [])]
     lines.append(f"gate: {'PASSED' if metrics['passed'] else 'FAILED'}")
     return "\n".join(lines)

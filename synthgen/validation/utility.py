@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
@@ -35,7 +36,7 @@ def _fit_predict(train: pd.DataFrame, test: pd.DataFrame, ctx: Context) -> np.nd
     if classification and len(set(y)) < 2:
         raise CheckSkipped("the training rows hold a single class; a classifier cannot be trained")
     model = gradient_boosting(mask, ctx.seed, regression=not classification)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(1):  # OpenMP threads thrash on small data
         warnings.simplefilter("ignore")
         return model.fit(x_train, y).predict(x_test)
 
@@ -45,6 +46,8 @@ def _runs(ctx: Context) -> dict[str, Any]:
     target = ctx.schema.target
     if not target:
         raise CheckSkipped("no target column; utility needs --target")
+    if not ctx.schema.is_classification and ctx.schema.column(target).kind not in ("numeric", "integer"):
+        raise CheckSkipped(f"target {target!r} is neither a class nor a number; no classifier or regressor applies")
     if min(len(ctx.train), len(ctx.synthetic), len(ctx.holdout)) < MIN_ROWS:
         raise CheckSkipped(f"needs at least {MIN_ROWS} rows in train, synthetic and holdout")
     classification = ctx.schema.is_classification

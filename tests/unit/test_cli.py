@@ -118,3 +118,54 @@ def test_constant_column_stays_constant(tmp_path, capsys, penguins):
         == 0
     )
     assert pd.read_parquet(tmp_path / "prep" / "train.parquet")["station"].eq("Palmer").all()
+
+
+def test_bad_numbers_on_the_command_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--source", "x.csv", "--out", "o", "--epochs", "-1"])
+    assert exit_info.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
+
+
+def test_unknown_check_or_model_fails_before_any_stage(tmp_path, capsys, csv):
+    params = tmp_path / "params.yaml"
+    params.write_text("validate:\n  checks:\n    qualty: {threshold: 0.5}\n")
+    code, err = _run(capsys, "run", "--source", str(csv), "--out", str(tmp_path / "o"), "--params", str(params))
+    assert code == 2 and "unknown check(s) ['qualty']" in err and not (tmp_path / "o").exists()
+    params.write_text("train:\n  model: gan9000\n")
+    code, err = _run(capsys, "ingest", "--source", str(csv), "--out", str(tmp_path / "p"), "--params", str(params))
+    assert code == 2 and "unknown model 'gan9000'" in err and not (tmp_path / "p").exists()
+
+
+def test_run_with_bad_input_leaves_an_existing_out_dir_untouched(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "augmented.parquet").write_text("earlier result")
+    code, _ = _run(capsys, "run", "--source", str(tmp_path / "missing.csv"), "--out", str(out))
+    assert code == 2 and (out / "augmented.parquet").read_text() == "earlier result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_corrupt_model_directories(tmp_path, capsys):
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text("{not json")
+    code, err = _run(capsys, "sample", "--model", str(model), "--out", str(tmp_path / "s.parquet"), "--rows", "3")
+    assert code == 2 and "not valid JSON" in err
+    (model / "config.json").write_text('{"format_version": 1}')
+    code, err = _run(capsys, "sample", "--model", str(model), "--out", str(tmp_path / "s.parquet"), "--rows", "3")
+    assert code == 2 and ("corrupt model directory" in err or "file not found" in err)
+
+
+def test_augment_with_a_missing_synthetic_file(tmp_path, capsys, penguins):
+    penguins.to_parquet(tmp_path / "train.parquet")
+    code, err = _run(
+        capsys,
+        "augment",
+        "--train",
+        str(tmp_path / "train.parquet"),
+        "--synthetic",
+        str(tmp_path / "nope.parquet"),
+        "--out",
+        str(tmp_path / "a.parquet"),
+    )
+    assert code == 2 and "nope.parquet: file not found" in err

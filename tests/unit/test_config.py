@@ -44,3 +44,11 @@ def test_spec_overrides_are_type_checked():
     assert merged(TrainParams(), {"epochs": 5}, "spec").epochs == 5
     with pytest.raises(SynthgenError, match="spec: epochs"):
         merged(TrainParams(), {"epochs": -1}, "spec")
+
+
+def test_spec_overrides_merge_nested_checks():
+    from synthgen.config import ValidateParams
+
+    base = ValidateParams.model_validate({"checks": {"dcr_share": {"threshold": 0.9, "level": "warn"}}})
+    out = merged(base, {"checks": {"quality": {"threshold": 0.5}}}, "spec")
+    assert out.checks["quality"].threshold == 0.5 and out.checks["dcr_share"].level == "warn"

@@ -63,3 +63,10 @@ def test_unusable_input_is_refused(frame, target, message):
 def test_constant_column_is_kept(penguins):
     frame = penguins.assign(station="Palmer")
     assert infer_schema(frame).column("station").kind == "categorical"
+
+
+def test_numeric_columns_named_like_personal_data_stay_numbers():
+    frame = pd.DataFrame({"zip_code": [10115, 20095, 80331] * 10, "email": [f"a{i}@x.org" for i in range(30)]})
+    schema = infer_schema(frame)
+    assert schema.column("zip_code").kind == "integer" and schema.column("zip_code").role is None
+    assert schema.column("email").role == "pii"

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -28,3 +29,26 @@ def test_too_few_rows_for_a_holdout(penguins):
     schema = infer_schema(small)
     with pytest.raises(SynthgenError, match="12 rows give only 2 holdout row.*raise ingest.holdout_fraction"):
         split_train_holdout(small, schema, 0.2, seed=0, min_holdout=5, where="small.csv")
+
+
+def test_holdout_minimum_is_checked_after_moving_rows(penguins):
+    from synthgen.config import ColumnOverride
+
+    frame = penguins.iloc[:40].assign(island=[f"isle{i}" for i in range(40)])
+    schema = infer_schema(frame, overrides={"island": ColumnOverride(kind="categorical")})
+    with pytest.raises(SynthgenError, match="remain after keeping every category in train"):
+        split_train_holdout(frame, schema, 0.2, seed=0, min_holdout=5)
+
+
+def test_column_filled_only_in_holdout_is_refused(penguins):
+    frame = penguins.assign(rare=np.nan)
+    frame.loc[frame.index[-1], "rare"] = 1.0
+    schema = infer_schema(frame)
+    for seed in range(20):
+        train, holdout = None, None
+        try:
+            train, holdout = split_train_holdout(frame, schema, 0.2, seed=seed, min_holdout=5)
+        except SynthgenError as err:
+            assert "values only in holdout rows" in str(err)
+            return
+    pytest.fail("no seed put the single filled row in the holdout")

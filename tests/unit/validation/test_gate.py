@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -70,3 +71,13 @@ def test_category_seen_only_in_holdout_is_refused(real):
     train, holdout = real
     with pytest.raises(SynthgenError, match="column 'c' has value.*re-split with `synthgen ingest`"):
         check_holdout(train, holdout.assign(c="new"), infer_schema(train), "holdout.parquet")
+
+
+def test_structural_problems_fail_the_gate_even_when_the_schema_suite_would_pass(real, tmp_path):
+    train, holdout = real
+    mostly_empty = train.assign(y=np.where(np.arange(len(train)) < 290, np.nan, train["y"]))
+    synthetic = mostly_empty.assign(y=np.nan)  # a copy of train with the sparse column emptied
+    result = run_gate(mostly_empty, holdout, synthetic, infer_schema(mostly_empty), ValidateParams(), 0, tmp_path)
+    assert not result["passed"] and "column 'y' is entirely empty" in result["problems"][0]
+    inf = run_gate(train, holdout, train.assign(x=np.inf), infer_schema(train), ValidateParams(), 0, tmp_path)
+    assert not inf["passed"] and "infinite" in inf["problems"][0]
