@@ -82,6 +82,7 @@ def run(dataset: str, seed: int) -> list[dict]:
     )
     candidates = {
         "synthgen tabular_ddpm": lambda tr, s: _ours("tabular_ddpm")(tr, s, spec.target),
+        "synthgen tvae": lambda tr, s: _ours("tvae")(tr, s, spec.target),
         "SDV GaussianCopula": _sdv("GaussianCopulaSynthesizer"),
         "SDV CTGAN": _sdv("CTGANSynthesizer"),
     }
