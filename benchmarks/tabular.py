@@ -64,6 +64,8 @@ def _sdv(name: str) -> Callable[[pd.DataFrame, int], tuple[Callable[[int], pd.Da
 def _ours(model: str) -> Callable[[pd.DataFrame, int, str | None], tuple[Callable[[int], pd.DataFrame], float]]:
     def fit(train: pd.DataFrame, seed: int, target: str | None) -> tuple[Callable[[int], pd.DataFrame], float]:
         params = load_params(REPO / "params.yaml").train
+        if model != params.model:  # params.yaml's model_config belongs to its own model
+            params = params.model_copy(update={"model": model, "model_config_": {}})
         start = time.perf_counter()
         synth = Synthesizer(model, target, seed, train_params=params).fit(train)
         return (lambda n: synth.sample(n, seed=seed)), time.perf_counter() - start

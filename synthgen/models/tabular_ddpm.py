@@ -25,7 +25,7 @@ class TabularDDPMConfig(ModelConfig):
     depth: int = 2
     dropout: float = 0.0
     timesteps: int = 1000
-    sampling_steps: int = 50
+    sampling_steps: int = 25
     eta: float = 1.0
     label_dropout: float = 0.1
     weight_decay: float = 1e-5
