@@ -116,7 +116,7 @@ def _expectations(out_dir: Path) -> str:
     link = (
         '<p>Raw results: <a href="expectations/results.json">expectations/results.json</a>, suite: '
         '<a href="expectations/suite.json">expectations/suite.json</a>, Great Expectations Data Docs: '
-        '<a id="data-docs" href="expectations/data_docs/index.html">expectations/data_docs/index.html</a> '
+        '<a id="data-docs" href="data_docs/index.html">data_docs/index.html</a> '
         "(their styling loads from a CDN; the table below is the same content, offline).</p>"
     )
     return link + _table(["expectation", "column", "arguments", "unexpected", "verdict"], rows, "expectations", (4,))

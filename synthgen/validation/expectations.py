@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import logging
 import math
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, Context, Outcome
 
 RANGE_MARGIN = 0.1
+_RUNS = itertools.count(1)
 NUMPY_DTYPES = {
     "object",
     "bool",
@@ -101,7 +102,7 @@ def validate_frame(suite: Any, frame: pd.DataFrame, docs_dir: Path | None = None
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context()
-    name = f"synthgen-{uuid.uuid4().hex[:8]}"
+    name = f"synthgen-{next(_RUNS)}"  # unique within the process, identical across runs
     batch_definition = context.data_sources.add_pandas(name).add_dataframe_asset("synthetic")
     batch_definition = batch_definition.add_batch_definition_whole_dataframe("all")
     if docs_dir is None:
@@ -129,6 +130,18 @@ def validate_frame(suite: Any, frame: pd.DataFrame, docs_dir: Path | None = None
     return next(iter(result.run_results.values()))
 
 
+VOLATILE_KEYS = {"id", "ge_load_time", "checkpoint_id", "validation_id", "run_id", "validation_time", "batch_id"}
+
+
+def _stable(payload: Any) -> Any:
+    """GX results without the ids and timestamps GX adds, so identical runs write identical files."""
+    if isinstance(payload, dict):
+        return {k: _stable(v) for k, v in payload.items() if k not in VOLATILE_KEYS}
+    if isinstance(payload, list):
+        return [_stable(v) for v in payload]
+    return payload
+
+
 @CHECKS.register("expectations")
 class Expectations(Check):
     name = "expectations"
@@ -139,9 +152,11 @@ class Expectations(Check):
     def compute(self, ctx: Context) -> Outcome:
         out = ctx.out_dir / "expectations"
         suite = build_suite(ctx.schema, ctx.train, len(ctx.synthetic))
-        result = validate_frame(suite, ctx.synthetic, out / "data_docs")
-        write_json(suite.to_json_dict(), out / "suite.json")
-        write_json(result.to_json_dict(), out / "results.json")
+        # Data Docs sit beside, not inside, expectations/: GX stamps them with load times and ids, so
+        # they differ on every run and are left out of DVC's outputs (the JSON below is stable).
+        result = validate_frame(suite, ctx.synthetic, ctx.out_dir / "data_docs")
+        write_json(_stable(suite.to_json_dict()), out / "suite.json")
+        write_json(_stable(result.to_json_dict()), out / "results.json")
         failed = [
             f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column', 'table')})"
             for r in result.results

@@ -13,7 +13,7 @@ def test_real_holdout_meets_the_suite_and_results_are_written(make_ctx, real, tm
     assert outcome.score == 1.0, outcome.details
     assert (tmp_path / "expectations" / "results.json").exists()
     assert (tmp_path / "expectations" / "suite.json").exists()
-    docs = tmp_path / "expectations" / "data_docs"
+    docs = tmp_path / "data_docs"
     assert (docs / "index.html").exists() and list(docs.glob("validations/**/*.html"))
 
 
