@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -17,10 +16,9 @@ import pandas as pd
 from synthgen.config import ColumnOverride
 from synthgen.errors import SynthgenError
 
-log = logging.getLogger(__name__)
-
 KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "id", "text")
 MODELLED_KINDS = ("numeric", "integer", "categorical", "boolean", "datetime")
+NUMERIC_KINDS = ("numeric", "integer", "datetime")  # encoded and compared as numbers
 MAX_CLASSES = 20  # a target with more distinct values is treated as a regression target
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 # SDV sdtypes that are personal data; each maps to a Faker provider that makes fresh values.

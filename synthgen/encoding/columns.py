@@ -24,7 +24,7 @@ def _decimals(values: np.ndarray) -> int:
     return MAX_DECIMALS
 
 
-def _to_float(values: pd.Series, col: ColumnSchema) -> np.ndarray:
+def to_float(values: pd.Series, col: ColumnSchema) -> np.ndarray:
     if col.kind == "datetime":
         parsed = pd.to_datetime(values, format=col.datetime_format, errors="coerce", utc=True)
         seconds = parsed.astype("int64").to_numpy(dtype=float) / 1e9
@@ -44,7 +44,7 @@ class NumericEncoder:
         self.state = state or {}
 
     def fit(self, values: pd.Series) -> NumericEncoder:
-        x = _to_float(values, self.col)
+        x = to_float(values, self.col)
         finite = np.sort(x[~np.isnan(x)])
         n_q = int(min(MAX_QUANTILES, len(finite)))
         quantiles = np.quantile(finite, np.linspace(0, 1, n_q)) if n_q > 1 else finite
@@ -69,7 +69,7 @@ class NumericEncoder:
         return (0 if self.constant else 1) + int(self.state["missing"])
 
     def transform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
-        x = _to_float(values, self.col)
+        x = to_float(values, self.col)
         missing = np.isnan(x)
         parts = []
         if not self.constant:

@@ -10,13 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.data.schema import Schema
-from synthgen.encoding.columns import _to_float
+from synthgen.data.schema import NUMERIC_KINDS, Schema
+from synthgen.encoding.columns import to_float
 from synthgen.io import atomic_path
 from synthgen.reporting import figures
 from synthgen.validation.distance import DistanceSpace, nearest
 
-NUMERIC_KINDS = ("numeric", "integer", "datetime")
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{margin-bottom:.2rem} .banner{padding:.8rem 1rem;border-radius:6px;font-size:1.3rem;font-weight:600;margin:1rem 0}
@@ -90,7 +89,7 @@ def _utility(metrics: dict[str, Any]) -> str:
 
 
 def _numeric_frame(frame: pd.DataFrame, schema: Schema, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: _to_float(frame[c], schema.column(c)) for c in columns})
+    return pd.DataFrame({c: to_float(frame[c], schema.column(c)) for c in columns})
 
 
 def _expectations(out_dir: Path) -> str:
@@ -148,8 +147,8 @@ def write_report(
     images = []
     for name in columns:
         is_num = name in numeric
-        real = _to_float(train[name], schema.column(name)) if is_num else train[name]
-        synth = _to_float(synthetic[name], schema.column(name)) if is_num else synthetic[name]
+        real = to_float(train[name], schema.column(name)) if is_num else train[name]
+        synth = to_float(synthetic[name], schema.column(name)) if is_num else synthetic[name]
         images.append(figures.distribution(name, pd.Series(real), pd.Series(synth), is_num))
     sections += [
         "<h2>Columns: real vs synthetic</h2>",

@@ -15,7 +15,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from synthgen.encoding.columns import _to_float
+from synthgen.data.schema import NUMERIC_KINDS
+from synthgen.encoding.columns import to_float
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
 from synthgen.validation.distance import DistanceSpace, nearest_index
@@ -69,8 +70,8 @@ def _targets(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, np.random.Genera
 
 def _values(frame: pd.DataFrame, ctx: Context, name: str) -> np.ndarray:
     col = ctx.schema.column(name)
-    if col.kind in ("numeric", "integer", "datetime"):
-        return _to_float(frame[name], col)
+    if col.kind in NUMERIC_KINDS:
+        return to_float(frame[name], col)
     return frame[name].astype(str).where(frame[name].notna(), "<NA>").to_numpy()
 
 
@@ -91,7 +92,7 @@ class SinglingOutRisk(Check):
         values = {
             c: (_values(train, ctx, c), _values(holdout, ctx, c), _values(ctx.synthetic, ctx, c)) for c in columns
         }
-        numeric = {c for c in columns if ctx.schema.column(c).kind in ("numeric", "integer", "datetime")}
+        numeric = {c for c in columns if ctx.schema.column(c).kind in NUMERIC_KINDS}
         attack, control, baseline = [], [], []
         for _ in range(MAX_TARGETS):
             row = rng.integers(len(ctx.synthetic))
@@ -155,7 +156,7 @@ class InferenceRisk(Check):
         aux = [c for c in ctx.modelled_columns if c != secret]
         space = DistanceSpace(ctx.schema, ctx.train, aux)
         synth_aux, synth_secret = space.embed(ctx.synthetic), _values(ctx.synthetic, ctx, secret)
-        numeric = ctx.schema.column(secret).kind in ("numeric", "integer", "datetime")
+        numeric = ctx.schema.column(secret).kind in NUMERIC_KINDS
 
         def correct(guess: np.ndarray, truth: np.ndarray) -> list[bool]:
             if numeric:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
-from synthgen.data.schema import Schema
-from synthgen.encoding.columns import _to_float
+from synthgen.data.schema import NUMERIC_KINDS, Schema
+from synthgen.encoding.columns import to_float
 
 
 class DistanceSpace:
@@ -23,8 +23,8 @@ class DistanceSpace:
         self.categories: dict[str, list[str]] = {}
         for name in columns:
             col = schema.column(name)
-            if col.kind in ("numeric", "integer", "datetime"):
-                x = _to_float(train[name], col)
+            if col.kind in NUMERIC_KINDS:
+                x = to_float(train[name], col)
                 sd = float(np.nanstd(x)) if np.isfinite(np.nanstd(x)) else 0.0
                 self.stats[name] = (float(np.nanmean(x)), sd if sd > 0 else 1.0)
             else:
@@ -35,7 +35,7 @@ class DistanceSpace:
         for name in self.columns:
             if name in self.stats:
                 mean, sd = self.stats[name]
-                x = (_to_float(frame[name], self.schema.column(name)) - mean) / sd
+                x = (to_float(frame[name], self.schema.column(name)) - mean) / sd
                 missing = np.isnan(x)
                 parts += [np.where(missing, 0.0, x)[:, None], missing[:, None].astype(float)]
             else:

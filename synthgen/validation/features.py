@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthgen.data.schema import Schema
-from synthgen.encoding.columns import _to_float
+from synthgen.data.schema import NUMERIC_KINDS, Schema
+from synthgen.encoding.columns import to_float
 
-NUMERIC_KINDS = ("numeric", "integer", "datetime")
 MAX_CATEGORIES = 250  # gradient boosting's categorical support stops at 255 bins
 
 
@@ -26,7 +25,7 @@ def native_features(
         col = schema.column(name)
         if col.kind in NUMERIC_KINDS:
             for out, frame in zip(matrices, frames, strict=True):
-                out.append(_to_float(frame[name], col))
+                out.append(to_float(frame[name], col))
             mask.append(False)
         else:
             values = pd.concat([f[name].astype(str).where(f[name].notna()) for f in frames])

@@ -15,11 +15,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from synthgen.encoding.columns import _to_float
+from synthgen.data.schema import NUMERIC_KINDS
+from synthgen.encoding.columns import to_float
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
-
-NUMERIC_KINDS = ("numeric", "integer", "datetime")
 
 
 def _prepared(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str]]:
@@ -31,7 +30,7 @@ def _prepared(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list
     real, synth = ctx.train[columns].copy(), ctx.synthetic[columns].copy()
     for name in numeric:
         col = ctx.schema.column(name)
-        real[name], synth[name] = _to_float(real[name], col), _to_float(synth[name], col)
+        real[name], synth[name] = to_float(real[name], col), to_float(synth[name], col)
     for name in set(columns) - set(numeric):
         real[name], synth[name] = real[name].astype(object), synth[name].astype(object)
     return real, synth, columns, numeric

@@ -12,7 +12,7 @@ import pandas as pd
 
 from synthgen.config import ValidateParams
 from synthgen.data.schema import Schema
-from synthgen.encoding.columns import _to_float
+from synthgen.encoding.columns import to_float
 from synthgen.errors import SynthgenError
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context
@@ -77,8 +77,8 @@ def structural_problems(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Sc
             problems.append(f"column {col.name!r} has infinite values")
         elif (
             col.kind == "datetime"
-            and _to_float(values, col)[values.notna().to_numpy()].size
-            and np.isnan(_to_float(values, col)[values.notna().to_numpy()]).all()
+            and to_float(values, col)[values.notna().to_numpy()].size
+            and np.isnan(to_float(values, col)[values.notna().to_numpy()]).all()
         ):
             problems.append(f"column {col.name!r} has no value readable as a date ({col.datetime_format})")
     return problems
