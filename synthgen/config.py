@@ -25,7 +25,7 @@ class IngestParams(Section):
 class TrainParams(Section):
     """Which model learns the table and with what budget."""
 
-    model: str = Field("tabular_ddpm", description="registered model name")
+    model: str = Field("tabular_ar", description="registered model name")
     epochs: int | None = Field(None, ge=1, description="passes over train; null = the model's default budget")
     batch_size: int = Field(256, ge=1)
     validation_fraction: float = Field(0.1, ge=0, lt=1, description="train share for early stopping")

@@ -88,7 +88,8 @@ class Synthesizer:
         y = self.encoder.labels(frame)
         model_cls = MODELS.get(self.model_name)
         torch.manual_seed(self.seed)  # weight initialisation is part of "same seed, same model"
-        self.model = model_cls(x.shape[1], self.encoder.n_classes, self.train_params.model_config_)
+        config = model_cls.sized_config(dict(self.train_params.model_config_), len(x))
+        self.model = model_cls(x.shape[1], self.encoder.n_classes, config, self.encoder.blocks)
         with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
             self.loss_curve = fit_model(self.model, x, y, self.train_params, self.seed, Path(log_dir))
         self.model.eval()
@@ -236,7 +237,9 @@ class Synthesizer:
             synth = cls(config["model"], config["target"], config["seed"], schema=schema)
             synth.encoder = TableEncoder(schema, read_json(path / "encoder.json"))
             model_cls = MODELS.get(config["model"])
-            synth.model = model_cls(config["n_features"], synth.encoder.n_classes, config["model_config"])
+            synth.model = model_cls(
+                config["n_features"], synth.encoder.n_classes, config["model_config"], synth.encoder.blocks
+            )
             synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
             synth.meta = {k: config[k] for k in ("n_train", "class_counts", "id_offsets")}
             synth.meta["null_rates"] = config.get("null_rates", {})

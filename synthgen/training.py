@@ -23,7 +23,8 @@ from synthgen.models.base import TabularModel
 
 log = logging.getLogger(__name__)
 MIN_VALIDATION_ROWS = 8
-VALIDATION_ROUNDS_PER_RUN = 60
+VALIDATION_MIN_STEPS = 10
+MIN_VALIDATION_ROUNDS = 20
 MIN_BATCHES_PER_EPOCH = 50  # small tables: several passes per Lightning epoch, to amortise its per-epoch cost
 
 
@@ -56,18 +57,21 @@ def fit_model(
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x))
     n_val = int(len(x) * params.validation_fraction)
-    n_val = n_val if n_val >= MIN_VALIDATION_ROWS else 0
+    n_val = n_val if n_val >= MIN_VALIDATION_ROWS and model.validation_loss_ranks else 0
     val_idx, fit_idx = order[:n_val], order[n_val:]
     batch_size = min(params.batch_size, len(fit_idx))
     batches_per_pass = math.ceil(len(fit_idx) / batch_size)
     passes = params.epochs or max(1, math.ceil(model.default_steps / batches_per_pass))
     per_epoch = min(passes, max(1, MIN_BATCHES_PER_EPOCH // batches_per_pass))
     epochs = math.ceil(passes / per_epoch)
-    val_every = max(1, epochs // VALIDATION_ROUNDS_PER_RUN)
+    # Validate about once per pass over the data, but at least every VALIDATION_MIN_STEPS steps (tiny
+    # tables overfit within a few dozen full-data steps) and at least MIN_VALIDATION_ROUNDS times a run.
+    total_steps = passes * batches_per_pass
+    val_every = max(VALIDATION_MIN_STEPS, min(batches_per_pass, total_steps // MIN_VALIDATION_ROUNDS))
     monitor = "val_loss" if n_val else "train_loss"
     with tempfile.TemporaryDirectory(prefix="synthgen-ckpt-") as ckpt_dir:
         checkpoint = ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="min", save_top_k=1)
-        callbacks = [checkpoint]
+        callbacks = [checkpoint] if model.validation_loss_ranks else []
         if n_val:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=params.early_stopping_patience, mode="min"))
         try:
@@ -78,9 +82,11 @@ def fit_model(
                 precision=_precision(params),
                 deterministic=True,
                 callbacks=callbacks,
+                enable_checkpointing=model.validation_loss_ranks,
                 logger=CSVLogger(str(log_dir), name="", version=""),
                 log_every_n_steps=1,
-                check_val_every_n_epoch=val_every,
+                check_val_every_n_epoch=None,
+                val_check_interval=val_every,
                 enable_model_summary=False,
                 num_sanity_val_steps=0,
                 enable_progress_bar=True,
@@ -105,7 +111,7 @@ def fit_model(
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*")
             trainer.fit(model, train_loader, val_loader)
-        if checkpoint.best_model_path:
+        if model.validation_loss_ranks and checkpoint.best_model_path:
             best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
             model.load_state_dict(best["state_dict"])
     return _loss_curve(log_dir / "metrics.csv")

@@ -48,6 +48,4 @@ def mixed() -> pd.DataFrame:
 @pytest.fixture()
 def fast_train() -> TrainParams:
     """A budget small enough for unit tests; real Lightning training all the same."""
-    return TrainParams(
-        epochs=3, batch_size=64, validation_fraction=0.0, model_config={"width": 32, "depth": 1, "sampling_steps": 5}
-    )
+    return TrainParams(epochs=3, batch_size=64, validation_fraction=0.0, model_config={"width": 32, "depth": 1})

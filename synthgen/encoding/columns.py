@@ -68,6 +68,10 @@ class NumericEncoder:
     def width(self) -> int:
         return (0 if self.constant else 1) + int(self.state["missing"])
 
+    @property
+    def blocks(self) -> list[tuple[str, int]]:
+        return [("value", 1)] * (not self.constant) + [("flag", 1)] * int(self.state["missing"])
+
     def transform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         x = to_float(values, self.col)
         missing = np.isnan(x)
@@ -152,6 +156,10 @@ class CategoricalEncoder:
     @property
     def width(self) -> int:
         return self.n_slots if self.n_slots > 1 else 0
+
+    @property
+    def blocks(self) -> list[tuple[str, int]]:
+        return [("onehot", self.width)] if self.width else []
 
     def codes(self, values: pd.Series) -> np.ndarray:
         slots = self.state["slots"]

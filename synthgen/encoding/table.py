@@ -39,6 +39,12 @@ class TableEncoder:
         return sum(enc.width for enc in self.encoders.values())
 
     @property
+    def blocks(self) -> list[tuple[str, int]]:
+        """The matrix layout, for models that treat feature kinds differently: ("value", 1) a normal
+        score, ("flag", 1) a ±1 missing indicator, ("onehot", k) a ±1 one-hot category block."""
+        return [block for enc in self.encoders.values() for block in enc.blocks]
+
+    @property
     def n_classes(self) -> int:
         return len(self.schema.classes)
 

@@ -1,8 +1,10 @@
 """Generative models; each module registers itself in MODELS on import."""
 
-from synthgen.models import (
-    tabular_ddpm,  # noqa: F401  (registers "tabular_ddpm")
-    tvae,  # noqa: F401  (registers "tvae")
+from synthgen.models import (  # noqa: F401  (each registers its model under its module name)
+    ctgan,
+    tabular_ar,
+    tabular_ddpm,
+    tvae,
 )
 from synthgen.models.base import TabularModel
 

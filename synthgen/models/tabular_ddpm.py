@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from synthgen.models.base import ModelConfig, TabularModel
+from synthgen.models.base import Blocks, ModelConfig, TabularModel
 from synthgen.models.nets.mlp import MLPDenoiser
 from synthgen.models.schedules import cosine_alpha_bar
 from synthgen.registry import MODELS
@@ -27,8 +27,6 @@ class TabularDDPMConfig(ModelConfig):
     timesteps: int = 1000
     sampling_steps: int = 25
     eta: float = 1.0
-    label_dropout: float = 0.1
-    weight_decay: float = 1e-5
 
 
 @MODELS.register("tabular_ddpm")
@@ -36,13 +34,13 @@ class TabularDDPM(TabularModel):
     Config = TabularDDPMConfig
     default_steps = 3000
 
-    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any]) -> None:
-        super().__init__(n_features, n_classes, config)
+    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
+        super().__init__(n_features, n_classes, config, blocks)
         cfg = self.config
         self.net = MLPDenoiser(n_features, n_classes, cfg.width, cfg.depth, cfg.dropout)
         self.register_buffer("alpha_bar", cosine_alpha_bar(cfg.timesteps), persistent=False)
 
-    def _loss(self, x0: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def loss(self, x0: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         n = x0.shape[0]
         t = torch.randint(0, self.config.timesteps, (n,), device=x0.device, generator=generator)
         noise = torch.randn(x0.shape, device=x0.device, generator=generator)
@@ -50,22 +48,10 @@ class TabularDDPM(TabularModel):
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
         return F.mse_loss(self.net(xt, t, y), noise)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x0, y = batch
-        drop = torch.rand(y.shape, device=y.device) < self.config.label_dropout
-        loss = self._loss(x0, torch.where(drop, torch.full_like(y, self.n_classes), y))
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=False)
-        return loss
-
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        # Fixed noise and timesteps make the validation loss comparable across rounds; repeating
-        # the batch averages over many (t, noise) draws, so small validation sets still rank well.
-        x0, y = (t.repeat(VALIDATION_REPEATS, *[1] * (t.dim() - 1)) for t in batch)
-        generator = torch.Generator(device=x0.device).manual_seed(batch_idx)
-        self.log("val_loss", self._loss(x0, y, generator=generator), prog_bar=True, on_epoch=True)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
+        # Repeating the batch averages over many (t, noise) draws, so small validation sets still rank well.
+        x0, y = batch
+        super().validation_step((x0.repeat(VALIDATION_REPEATS, 1), y.repeat(VALIDATION_REPEATS)), batch_idx)
 
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

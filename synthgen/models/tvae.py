@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from synthgen.models.base import ModelConfig, TabularModel
+from synthgen.models.base import Blocks, ModelConfig, TabularModel
 from synthgen.registry import MODELS
 
 
@@ -20,8 +20,6 @@ class TVAEConfig(ModelConfig):
     width: int = 128
     latent: int = 32
     beta: float = 1.0
-    label_dropout: float = 0.1
-    weight_decay: float = 1e-5
 
 
 def _mlp(n_in: int, width: int, n_out: int) -> nn.Sequential:
@@ -33,14 +31,14 @@ class TVAE(TabularModel):
     Config = TVAEConfig
     default_steps = 3000
 
-    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any]) -> None:
-        super().__init__(n_features, n_classes, config)
+    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
+        super().__init__(n_features, n_classes, config, blocks)
         cfg = self.config
         self.label = nn.Embedding(n_classes + 1, cfg.width)
         self.encoder = _mlp(n_features + cfg.width, cfg.width, 2 * cfg.latent)
         self.decoder = _mlp(cfg.latent + cfg.width, cfg.width, n_features)
 
-    def _loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         emb = self.label(y)
         mu, logvar = self.encoder(torch.cat([x, emb], 1)).chunk(2, dim=1)
         noise = torch.randn(mu.shape, device=mu.device, generator=generator)
@@ -48,20 +46,6 @@ class TVAE(TabularModel):
         recon = F.mse_loss(self.decoder(torch.cat([z, emb], 1)), x, reduction="none").sum(1).mean()
         kl = (-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1)).mean()
         return (recon + self.config.beta * kl) / x.shape[1]
-
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        drop = torch.rand(y.shape, device=y.device) < self.config.label_dropout
-        loss = self._loss(x, torch.where(drop, torch.full_like(y, self.n_classes), y))
-        self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=False)
-        return loss
-
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
-        generator = torch.Generator(device=batch[0].device).manual_seed(batch_idx)
-        self.log("val_loss", self._loss(*batch, generator=generator), prog_bar=True, on_epoch=True)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
 
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -18,7 +18,7 @@ datasets: [penguins]
 train:
   epochs: 600
   batch_size: 128
-  model_config: {width: 64, depth: 2, sampling_steps: 20}
+  model_config: {}
 validate:
   checks:
     quality: {threshold: 0.5, level: warn}

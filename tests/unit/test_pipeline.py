@@ -18,9 +18,7 @@ def workdir(tmp_path_factory, penguins):
     root = tmp_path_factory.mktemp("stages")
     penguins.to_csv(root / "p.csv", index=False)
     schema = pipeline.ingest(root / "p.csv", root / "prep", IngestParams(), seed=0, target="species")
-    params = TrainParams(
-        epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1, "sampling_steps": 4}
-    )
+    params = TrainParams(epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1})
     pipeline.train(root / "prep" / "train.parquet", root / "model", params, seed=0, target="species", schema=schema)
     return root
 

@@ -29,3 +29,13 @@ def test_early_stopping_stops_a_diverging_run(tmp_path):
     val = curve["val_loss"].dropna()
     assert curve["step"].max() < 200 * 5 - 1  # stopped early
     assert len(val) >= 2
+
+
+def test_a_gan_trains_its_whole_budget_on_all_rows(tmp_path):
+    from synthgen.models.ctgan import CTGAN
+
+    x, y = _data(400)
+    model = CTGAN(3, 2, {"width": 16, "noise_dim": 4, "pac": 2})
+    params = TrainParams(epochs=3, batch_size=100, validation_fraction=0.2, early_stopping_patience=1)
+    curve = fit_model(model, x, y, params, seed=0, log_dir=tmp_path)
+    assert len(curve) == 3 * 4 and "val_loss" not in curve  # every row trains; no early stop

@@ -21,3 +21,19 @@ def test_transform_is_seeded(penguins):
     enc = TableEncoder(infer_schema(penguins, target="species")).fit(penguins)
     assert np.array_equal(enc.transform(penguins, 1), enc.transform(penguins, 1))
     assert list(enc.labels(penguins[:3])) == [0, 0, 0]
+
+
+def test_blocks_describe_the_matrix_layout(mixed):
+    enc = TableEncoder(infer_schema(mixed, target="fraud")).fit(mixed)
+    assert sum(width for _, width in enc.blocks) == enc.width
+    x = enc.transform(mixed, seed=0)
+    start = 0
+    for kind, width in enc.blocks:
+        block = x[:, start : start + width]
+        start += width
+        if kind == "onehot":
+            assert width > 1 and (block.max(1) == 1).all() and ((block == 1).sum(1) == 1).all()
+        elif kind == "flag":
+            assert set(np.unique(block)) <= {-1.0, 1.0}
+        else:
+            assert kind == "value" and width == 1

@@ -23,13 +23,13 @@ def test_a_few_steps_of_training_lower_the_loss():
     x = torch.randn(256, 3) * 0.1 + 1.0
     y = torch.zeros(256, dtype=torch.long)
     gen = torch.Generator().manual_seed(0)
-    before = model._loss(x, y, generator=gen).item()
+    before = model.loss(x, y, generator=gen).item()
     opt = model.configure_optimizers()
     for _ in range(200):
         opt.zero_grad()
-        model._loss(x, y).backward()
+        model.loss(x, y).backward()
         opt.step()
-    after = model._loss(x, y, generator=torch.Generator().manual_seed(0)).item()
+    after = model.loss(x, y, generator=torch.Generator().manual_seed(0)).item()
     assert after < 0.7 * before
 
 

@@ -14,10 +14,10 @@ def test_training_lowers_the_loss():
     torch.manual_seed(0)
     model = TVAE(n_features=3, n_classes=0, config={"width": 32, "latent": 2})
     x, y = torch.randn(256, 3) * 0.1 + 1.0, torch.zeros(256, dtype=torch.long)
-    before = model._loss(x, y, generator=torch.Generator().manual_seed(0)).item()
+    before = model.loss(x, y, generator=torch.Generator().manual_seed(0)).item()
     opt = model.configure_optimizers()
     for _ in range(200):
         opt.zero_grad()
-        model._loss(x, y).backward()
+        model.loss(x, y).backward()
         opt.step()
-    assert model._loss(x, y, generator=torch.Generator().manual_seed(0)).item() < 0.5 * before
+    assert model.loss(x, y, generator=torch.Generator().manual_seed(0)).item() < 0.5 * before
