@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import platform
+import sys
+import warnings
 from pathlib import Path
 
 import torch
@@ -34,3 +37,11 @@ def write_section(name: str, body: str, path: Path = RESULTS) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def quiet_logging() -> None:
+    """Our progress lines only; library chatter at warning level."""
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
+    for name in ("benchmark", "synthgen"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    warnings.filterwarnings("ignore")

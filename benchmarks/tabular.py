@@ -17,7 +17,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from synthgen.registry import MODELS
 from synthgen.validation import run_gate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import RESULTS, machine, write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
+from results import RESULTS, machine, quiet_logging, write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
 
 REPO = Path(__file__).resolve().parents[1]
 THROUGHPUT_ROWS = 20_000
@@ -192,10 +191,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
-    for name in ("benchmark", "synthgen"):
-        logging.getLogger(name).setLevel(logging.INFO)
-    warnings.filterwarnings("ignore")
+    quiet_logging()
     rows: list[dict] = []
     for dataset in args.datasets:  # rewritten after each data set, so a long run leaves partial results
         rows += run(dataset, args.seed, args.models)

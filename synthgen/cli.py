@@ -12,13 +12,14 @@ import logging
 import sys
 import traceback
 import warnings
+from pathlib import Path
 from typing import Any
 
-from synthgen import pipeline
+from synthgen import pipeline, sensor_pipeline
 from synthgen.config import DatasetSpec, Params, check_names, load_params, load_spec, merged
 from synthgen.data.schema import Schema
 from synthgen.errors import GateFailed, SynthgenError
-from synthgen.io import atomic_path
+from synthgen.io import atomic_path, read_json
 from synthgen.layout import DatasetPaths
 from synthgen.sampling.plan import parse_conditions
 
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="CSV, Parquet (file or directory) or JSON Lines file")
     p.add_argument("--out", help="directory for train.parquet, holdout.parquet, schema.json")
     p.add_argument("--target", help="class or regression target column")
+    _sensor_arguments(p)
 
     p = command("train", "fit a generative model and save it")
     p.add_argument("--data", help="training table (any format ingest reads)")
@@ -89,11 +91,33 @@ def _parser() -> argparse.ArgumentParser:
     p = command("run", "every stage for one file, without DVC", dataset=False)
     p.add_argument("--source", required=True, help="CSV, Parquet (file or directory) or JSON Lines file")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--target", help="class or regression target column")
-    p.add_argument("--rows", type=_positive, help="synthetic rows (default: sample.multiple x train rows)")
+    p.add_argument("--target", help="class or regression target column (sensor: the per-entity label)")
+    _sensor_arguments(p)
+    p.add_argument("--rows", type=_positive, help="synthetic rows, or entities for sensor data (default: x multiple)")
     p.add_argument("--model", help="registered model name")
     p.add_argument("--epochs", type=_positive, help="training epochs (default: the model's own budget)")
     return parser
+
+
+def _sensor_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--modality", choices=["tabular", "sensor"], default="tabular", help="sensor: sequences per entity")
+    p.add_argument("--entity", help="sensor: entity id column (machine, patient, account)")
+    p.add_argument("--time", help="sensor: time column (dates or numbers)")
+    p.add_argument("--rate", type=float, help="sensor: resample to one step per RATE (seconds for dates)")
+
+
+def _sensor_spec(args: argparse.Namespace) -> DatasetSpec:
+    """The sensor settings of a one-shot command, checked like a spec."""
+    if not (args.entity and args.time):
+        raise SynthgenError(f"synthgen {args.command} --modality sensor: give --entity COL and --time COL")
+    return DatasetSpec(
+        source=str(args.source),
+        modality="sensor",
+        target=args.target,
+        entity=args.entity,
+        time=args.time,
+        rate=args.rate,
+    )
 
 
 def _need(args: argparse.Namespace, *names: str) -> None:
@@ -120,13 +144,38 @@ def _dispatch(args: argparse.Namespace) -> None:
         source, out = (spec.source, paths.prepared) if spec else (args.source, args.out)
         if not spec:
             _need(args, "source", "out")
-        pipeline.ingest(source, out, _section(params, spec, "ingest"), seed, target, spec.columns if spec else None)
+        sensor = (
+            spec if spec and spec.modality == "sensor" else _sensor_spec(args) if args.modality == "sensor" else None
+        )
+        if sensor:
+            sensor_pipeline.ingest(
+                source,
+                out,
+                _section(params, spec, "ingest"),
+                seed,
+                sensor.entity,
+                sensor.time,
+                target,
+                sensor.channels,
+                sensor.static,
+                sensor.rate,
+                sensor.max_length,
+            )
+        else:
+            pipeline.ingest(source, out, _section(params, spec, "ingest"), seed, target, spec.columns if spec else None)
     elif cmd == "train":
         if not spec:
             _need(args, "data", "out")
         train_params = _section(params, spec, "train")
         updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
         train_params = train_params.model_copy(update=updates)
+        prepared = paths.prepared if spec else Path(args.data).parent
+        if (prepared / sensor_pipeline.LAYOUT).exists():
+            loss_csv = paths.reports / "loss.csv" if spec else None
+            data = paths.train if spec else args.data
+            out = paths.model if spec else args.out
+            sensor_pipeline.train(data, sensor_pipeline.load_layout(prepared), out, train_params, seed, loss_csv)
+            return
         schema_path = paths.schema if spec else args.schema
         schema = Schema.load(schema_path) if schema_path else None
         pipeline.train(
@@ -146,10 +195,24 @@ def _dispatch(args: argparse.Namespace) -> None:
         if args.condition:
             updates["conditions"] = parse_conditions(args.condition)
         sample_params = sample_params.model_copy(update={k: v for k, v in updates.items() if v is not None})
-        pipeline.sample(paths.model if spec else args.model, paths.synthetic if spec else args.out, sample_params, seed)
+        model_dir = Path(paths.model if spec else args.model)
+        stage = sensor_pipeline if _is_sensor_model(model_dir) else pipeline
+        stage.sample(model_dir, paths.synthetic if spec else args.out, sample_params, seed)
     elif cmd == "validate":
         if not spec:
             _need(args, "train", "holdout", "synthetic", "out")
+        prepared = paths.prepared if spec else Path(args.train).parent
+        if (prepared / sensor_pipeline.LAYOUT).exists():
+            sensor_pipeline.validate(
+                paths.train if spec else args.train,
+                paths.holdout if spec else args.holdout,
+                paths.synthetic if spec else args.synthetic,
+                sensor_pipeline.load_layout(prepared),
+                paths.reports if spec else args.out,
+                _section(params, spec, "validate"),
+                seed,
+            )
+            return
         schema_path = paths.schema if spec else args.schema
         pipeline.validate(
             paths.train if spec else args.train,
@@ -167,6 +230,12 @@ def _dispatch(args: argparse.Namespace) -> None:
         augment_params = _section(params, spec, "augment")
         if args.strategy:
             augment_params = augment_params.model_copy(update={"strategy": args.strategy})
+        prepared = paths.prepared if spec else Path(args.train).parent
+        if (prepared / sensor_pipeline.LAYOUT).exists() and augment_params.strategy == "balance":
+            raise SynthgenError(
+                "augment.strategy balance counts rows; for sensor data sample with sample.mode: balance "
+                "(whole entities per class) and augment with strategy append"
+            )
         pipeline.augment(
             paths.train if spec else args.train,
             paths.synthetic if spec else args.synthetic,
@@ -176,7 +245,42 @@ def _dispatch(args: argparse.Namespace) -> None:
             paths.reports / "metrics.json" if spec else args.metrics,
         )
     elif cmd == "run":
-        _run(args, params, seed)
+        (_run_sensor if args.modality == "sensor" else _run)(args, params, seed)
+
+
+def _is_sensor_model(model_dir: Path) -> bool:
+    config = model_dir / "config.json"
+    return config.exists() and read_json(config).get("modality") == "sensor"
+
+
+def _run_sensor(args: argparse.Namespace, params: Params, seed: int) -> None:
+    """`run` for sensor data: the same stages and outputs, entities as the unit, long format kept."""
+    spec = _sensor_spec(args)
+    updates = {k: v for k, v in {"model": args.model or "sensor_ddpm", "epochs": args.epochs}.items() if v is not None}
+    train_params = params.train.model_copy(update={**updates, "model_config_": {}} if args.model is None else updates)
+    check_names(params.model_copy(update={"train": train_params}), "--model/--params")
+    gate_failure: GateFailed | None = None
+    with atomic_path(args.out) as out:
+        out.mkdir(parents=True)
+        layout = sensor_pipeline.ingest(
+            args.source, out / "prepared", params.ingest, seed, spec.entity, spec.time, args.target, rate=spec.rate
+        )
+        train, holdout = out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet"
+        sensor_pipeline.train(train, layout, out / "model", train_params, seed, out / "loss.csv")
+        sample_params = params.sample.model_copy(update={"rows": args.rows} if args.rows is not None else {})
+        sensor_pipeline.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
+        try:
+            sensor_pipeline.validate(train, holdout, out / "synthetic.parquet", layout, out, params.validate_, seed)
+        except GateFailed as exc:
+            gate_failure = GateFailed(str(exc).replace(str(out), str(args.out)))
+        if gate_failure is None:
+            append = params.augment.model_copy(update={"strategy": "append"})
+            pipeline.augment(
+                train, out / "synthetic.parquet", out / "augmented.parquet", append, None, out / "metrics.json"
+            )
+    log.info("run: outputs in %s", args.out)
+    if gate_failure is not None:
+        raise gate_failure
 
 
 def _run(args: argparse.Namespace, params: Params, seed: int) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synthgen.errors import SynthgenError
 
@@ -72,6 +72,16 @@ def _default_checks() -> dict[str, CheckParams]:
         "singling_out_risk": CheckParams(threshold=0.20),
         "linkability_risk": CheckParams(threshold=0.20),
         "inference_risk": CheckParams(threshold=0.20),
+        # sensor sequences
+        "discriminative_score": CheckParams(threshold=0.25),
+        "predictive_score": CheckParams(threshold=1.20, level="warn"),
+        "channel_ks": CheckParams(threshold=0.80, level="warn"),
+        "autocorrelation": CheckParams(threshold=0.10, level="warn"),
+        "cross_correlation": CheckParams(threshold=0.10, level="warn"),
+        "spectrum": CheckParams(threshold=0.20, level="warn"),
+        "sequence_dcr_ratio": CheckParams(threshold=0.70),
+        "sequence_dcr_share": CheckParams(threshold=0.65),
+        "sequence_expectations": CheckParams(threshold=1.0),
     }
 
 
@@ -122,9 +132,22 @@ class ColumnOverride(Section):
 class DatasetSpec(Section):
     """One shipped use case (pipelines/<name>.yaml): adding a dataset is adding a spec."""
 
-    source: str
-    modality: Literal["tabular"] = "tabular"
+    @model_validator(mode="after")
+    def _sensor_columns(self) -> DatasetSpec:
+        if self.modality == "sensor" and not (self.entity and self.time):
+            raise ValueError("modality sensor needs `entity` and `time` columns")
+        return self
+
+    source: str = Field(description="a file or directory, or pkg:<package>/<path> for data a package ships")
+    modality: Literal["tabular", "sensor"] = "tabular"
     target: str | None = None
+    # sensor only: which column is what, and the time grid
+    entity: str | None = None
+    time: str | None = None
+    channels: list[str] | None = None
+    static: list[str] | None = None
+    rate: float | None = Field(None, gt=0, description="resample to one step per `rate` (seconds for datetimes)")
+    max_length: int = Field(256, ge=2, description="longer sequences are cut to this many steps")
     columns: dict[str, ColumnOverride] = Field(default_factory=dict)
     ingest: dict[str, Any] = Field(default_factory=dict)
     train: dict[str, Any] = Field(default_factory=dict)

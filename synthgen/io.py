@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -18,6 +19,18 @@ import pyarrow.parquet as pq
 from synthgen.errors import SynthgenError
 
 SUPPORTED = ".csv, .tsv, .parquet (file or directory), .jsonl/.ndjson"
+
+
+def resolve_source(source: str | Path) -> Path:
+    """A path, or `pkg:<package>/<path>` for data an installed package ships inside itself."""
+    text = str(source)
+    if not text.startswith("pkg:"):
+        return Path(source)
+    package, _, inner = text[4:].partition("/")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SynthgenError(f"{text}: package {package!r} is not installed; pip install it (see README)")
+    return Path(next(iter(spec.submodule_search_locations))) / inner
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

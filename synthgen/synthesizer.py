@@ -61,7 +61,9 @@ class Synthesizer:
         schema: Schema | None = None,
     ) -> None:
         self.model_name = model or (train_params.model if train_params else TrainParams().model)
-        MODELS.get(self.model_name)  # fail now, not after loading data
+        modality = MODELS.get(self.model_name).modality  # fail now, not after loading data
+        if modality != "tabular":
+            raise SynthgenError(f"model {self.model_name!r} is for {modality} data, not tables; pick a tabular model")
         self.target = target
         self.seed = seed
         self.train_params = (train_params or TrainParams()).model_copy(update={"model": self.model_name})
@@ -91,7 +93,7 @@ class Synthesizer:
         config = model_cls.sized_config(dict(self.train_params.model_config_), len(x))
         self.model = model_cls(x.shape[1], self.encoder.n_classes, config, self.encoder.blocks)
         with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
-            self.loss_curve = fit_model(self.model, x, y, self.train_params, self.seed, Path(log_dir))
+            self.loss_curve = fit_model(self.model, [x, y], self.train_params, self.seed, Path(log_dir))
         self.model.eval()
         self.meta = {
             "n_train": len(frame),

@@ -6,6 +6,7 @@ import logging
 import math
 import tempfile
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from synthgen.config import TrainParams
 from synthgen.errors import SynthgenError
-from synthgen.models.base import TabularModel
+from synthgen.models.base import GenerativeModel
 
 log = logging.getLogger(__name__)
 MIN_VALIDATION_ROWS = 8
@@ -35,9 +36,9 @@ def _precision(params: TrainParams) -> str:
     return "bf16-mixed" if gpu and torch.cuda.is_bf16_supported() else "32-true"
 
 
-def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, passes: int = 1) -> DataLoader:
+def _loader(arrays: list[np.ndarray], batch_size: int, seed: int | None, passes: int = 1) -> DataLoader:
     """Seeded: shuffled `passes` times over within one loader epoch; seed None: in order, once."""
-    data = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    data = TensorDataset(*(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays))
     if seed is None:
         return DataLoader(data, batch_size=batch_size, shuffle=False)
     sampler = RandomSampler(data, num_samples=len(data) * passes, generator=torch.Generator().manual_seed(seed))
@@ -45,18 +46,19 @@ def _loader(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None, pas
 
 
 def fit_model(
-    model: TabularModel,
-    x: np.ndarray,
-    y: np.ndarray,
+    model: GenerativeModel,
+    arrays: Sequence[np.ndarray],
     params: TrainParams,
     seed: int,
     log_dir: Path,
 ) -> pd.DataFrame:
-    """Train with early stopping on a held-out part of train; returns the loss curve."""
+    """Train with early stopping on a held-out part of train; returns the loss curve. `arrays` are the
+    model's batch tensors (rows first), e.g. (encoded rows, class indices)."""
     pl.seed_everything(seed, workers=True, verbose=False)
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))
-    n_val = int(len(x) * params.validation_fraction)
+    n_rows = len(arrays[0])
+    order = rng.permutation(n_rows)
+    n_val = int(n_rows * params.validation_fraction)
     n_val = n_val if n_val >= MIN_VALIDATION_ROWS and model.validation_loss_ranks else 0
     val_idx, fit_idx = order[:n_val], order[n_val:]
     batch_size = min(params.batch_size, len(fit_idx))
@@ -96,12 +98,12 @@ def fit_model(
                 f"params train.accelerator/devices/precision: {str(exc).splitlines()[0]}; "
                 "use accelerator auto|cpu|gpu and a Lightning precision such as 32-true or bf16-mixed"
             ) from exc
-        train_loader = _loader(x[fit_idx], y[fit_idx], batch_size, seed, per_epoch)
-        val_loader = _loader(x[val_idx], y[val_idx], batch_size, None) if n_val else None
+        train_loader = _loader([a[fit_idx] for a in arrays], batch_size, seed, per_epoch)
+        val_loader = _loader([a[val_idx] for a in arrays], batch_size, None) if n_val else None
         log.info(
             "training %s: %d rows (%d for validation), %d passes max (%d per Lightning epoch), precision %s",
             type(model).__name__,
-            len(x),
+            n_rows,
             n_val,
             passes,
             per_epoch,

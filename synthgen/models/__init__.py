@@ -2,10 +2,11 @@
 
 from synthgen.models import (  # noqa: F401  (each registers its model under its module name)
     ctgan,
+    sensor_ddpm,
     tabular_ar,
     tabular_ddpm,
     tvae,
 )
-from synthgen.models.base import TabularModel
+from synthgen.models.base import SequenceModel, TabularModel
 
-__all__ = ["TabularModel"]
+__all__ = ["SequenceModel", "TabularModel"]

@@ -1,4 +1,4 @@
-"""What every registered model provides; the Synthesizer does checking, encoding and I/O."""
+"""What every registered model provides; the Synthesizers do checking, encoding and I/O."""
 
 from __future__ import annotations
 
@@ -22,22 +22,21 @@ class ModelConfig(BaseModel):
     label_dropout: float = 0.1  # share of steps trained without the class, so unconditional sampling works
 
 
-class TabularModel(pl.LightningModule):
-    """A LightningModule over the encoded matrix, conditioned on a class index."""
+class GenerativeModel(pl.LightningModule):
+    """Config parsing, label dropout, validation and the optimizer, shared by every modality.
+    A batch is a tuple of tensors laid out by the modality; `loss` reads it whole."""
 
     Config: ClassVar[type[ModelConfig]] = ModelConfig
+    modality: ClassVar[str] = "tabular"
     default_steps: ClassVar[int] = 1000
     # False for models whose losses do not rank checkpoints (GANs): train the whole budget, keep the last.
     validation_loss_ranks: ClassVar[bool] = True
+    label_position: ClassVar[int] = 1  # where the class index sits in a batch
 
-    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
+    def __init__(self, n_classes: int, config: dict[str, Any]) -> None:
         super().__init__()
-        self.n_features = n_features
         self.n_classes = n_classes
         self.config = self.parse_config(config)
-        self.blocks = blocks or [("value", 1)] * n_features
-        if sum(width for _, width in self.blocks) != n_features:
-            raise ValueError(f"blocks {self.blocks} do not cover {n_features} features")
 
     @classmethod
     def sized_config(cls, config: dict[str, Any], n_rows: int) -> dict[str, Any]:
@@ -53,28 +52,59 @@ class TabularModel(pl.LightningModule):
             where = ".".join(map(str, err["loc"]))
             raise SynthgenError(f"train.model_config.{where}: {err['msg']}; fix or remove this key") from exc
 
-    def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """The training objective on encoded rows `x` with class indices `y`."""
+    def loss(self, *batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The training objective on one batch."""
         raise NotImplementedError
 
     def drop_labels(self, y: torch.Tensor) -> torch.Tensor:
         drop = torch.rand(y.shape, device=y.device) < self.config.label_dropout
         return torch.where(drop, torch.full_like(y, self.n_classes), y)
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        x, y = batch
-        loss = self.loss(x, self.drop_labels(y))
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        batch = list(batch)
+        batch[self.label_position] = self.drop_labels(batch[self.label_position])
+        loss = self.loss(*batch)
         self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=False)
         return loss
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         generator = torch.Generator(device=batch[0].device).manual_seed(batch_idx)  # comparable across rounds
         self.log("val_loss", self.loss(*batch, generator=generator), prog_bar=True, on_epoch=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
 
+
+class TabularModel(GenerativeModel):
+    """Over the encoded matrix: a batch is (rows, class index)."""
+
+    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
+        super().__init__(n_classes, config)
+        self.n_features = n_features
+        self.blocks = blocks or [("value", 1)] * n_features
+        if sum(width for _, width in self.blocks) != n_features:
+            raise ValueError(f"blocks {self.blocks} do not cover {n_features} features")
+
     @torch.no_grad()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Draw one encoded row per label (label n_classes = unconditional)."""
+        raise NotImplementedError
+
+
+class SequenceModel(GenerativeModel):
+    """Over padded sequences: a batch is (values (entities, length, channels), padding mask (entities,
+    length), class index, encoded per-entity attributes)."""
+
+    modality = "sensor"
+    label_position = 2
+
+    def __init__(self, channels: int, length: int, n_classes: int, n_static: int, config: dict[str, Any]) -> None:
+        super().__init__(n_classes, config)
+        self.channels, self.length, self.n_static = channels, length, n_static
+
+    @torch.no_grad()
+    def sample(
+        self, labels: torch.Tensor, mask: torch.Tensor, static: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Draw one (length, channels) sequence per label, for the given masks and attributes."""
         raise NotImplementedError

@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from synthgen.models.base import Blocks, ModelConfig, TabularModel
 from synthgen.models.nets.mlp import MLPDenoiser
-from synthgen.models.schedules import cosine_alpha_bar
+from synthgen.models.schedules import cosine_alpha_bar, ddim_sample
 from synthgen.registry import MODELS
 
 VALIDATION_REPEATS = 16
@@ -56,18 +56,14 @@ class TabularDDPM(TabularModel):
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         cfg = self.config
-        x = torch.randn((len(labels), self.n_features), generator=generator, device=generator.device)
-        steps = torch.linspace(cfg.timesteps - 1, 0, cfg.sampling_steps).round().long().tolist()
-        for i, t in enumerate(steps):
-            ab = self.alpha_bar[t]
-            ab_prev = self.alpha_bar[steps[i + 1]] if i + 1 < len(steps) else torch.ones((), device=x.device)
-            eps = self.net.forward_one_step(x.to(self.dtype_for_net), t, labels).float()
-            x0 = ((x - (1 - ab).sqrt() * eps) / ab.sqrt()).clamp(-8, 8)
-            sigma = cfg.eta * ((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev)).clamp(min=0).sqrt()
-            direction = (1 - ab_prev - sigma**2).clamp(min=0).sqrt() * eps
-            noise = torch.randn(x.shape, generator=generator, device=x.device) if cfg.eta > 0 else 0.0
-            x = ab_prev.sqrt() * x0 + direction + sigma * noise
-        return x
+        return ddim_sample(
+            lambda x, t: self.net.forward_one_step(x.to(self.dtype_for_net), t, labels),
+            (len(labels), self.n_features),
+            self.alpha_bar,
+            cfg.sampling_steps,
+            cfg.eta,
+            generator,
+        )
 
     @property
     def dtype_for_net(self) -> torch.dtype:

@@ -88,3 +88,23 @@ def loss_curve(curve: pd.DataFrame) -> str:
     ax.set_yscale("log")
     ax.legend(fontsize=8)
     return _png(fig)
+
+
+def traces(title: str, channels: list[str], real: list[np.ndarray], synth: list[np.ndarray]) -> str:
+    """Real (left) and synthetic (right) sequences of one class, one row per channel."""
+    rows = len(channels)
+    fig, axes = plt.subplots(rows, 2, figsize=(8, 1.3 * rows + 0.6), sharex=True, squeeze=False)
+    for column, (label, seqs, color) in enumerate((("real", real, REAL), ("synthetic", synth, SYNTH))):
+        axes[0, column].set_title(f"{title}: {label}", fontsize=9)
+        for r, channel in enumerate(channels):
+            for seq in seqs:
+                axes[r, column].plot(seq[:, r], color=color, alpha=0.6, linewidth=0.8)
+            axes[r, 0].set_ylabel(channel, fontsize=7)
+            axes[r, column].tick_params(labelsize=6)
+    for r in range(rows):  # same y-range left and right, so amplitudes compare at a glance
+        low = min(axes[r, 0].get_ylim()[0], axes[r, 1].get_ylim()[0])
+        high = max(axes[r, 0].get_ylim()[1], axes[r, 1].get_ylim()[1])
+        axes[r, 0].set_ylim(low, high)
+        axes[r, 1].set_ylim(low, high)
+    fig.tight_layout()
+    return _png(fig)

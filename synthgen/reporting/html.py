@@ -174,14 +174,21 @@ def write_report(
             "<p>Synthetic rows should sit no closer to train rows than unseen real (holdout) rows do.</p>",
             f'<img id="dcr" alt="DCR histogram" src="{figures.dcr_histogram(synth_d, hold_d)}">',
         ]
-        _write_dcr_plot(synth_d, hold_d, out_dir / "dcr.csv")
-    loss = out_dir / "loss.csv"
-    if loss.exists():
-        sections += [
-            "<h2>Training loss</h2>",
-            f'<img id="loss" alt="loss curve" src="{figures.loss_curve(pd.read_csv(loss))}">',
-        ]
+        write_dcr_plot(synth_d, hold_d, out_dir / "dcr.csv")
+    sections += loss_section(out_dir)
     sections += ["<h2>Schema (Great Expectations)</h2>", _expectations(out_dir)]
+    return write_page(sections, title, out_dir)
+
+
+def loss_section(out_dir: Path) -> list[str]:
+    loss = out_dir / "loss.csv"
+    if not loss.exists():
+        return []
+    return ["<h2>Training loss</h2>", f'<img id="loss" alt="loss curve" src="{figures.loss_curve(pd.read_csv(loss))}">']
+
+
+def write_page(sections: list[str], title: str, out_dir: Path) -> Path:
+    """report.html with styles, script and figures inline: it renders offline."""
     page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{_esc(title)}</title><style>{STYLE}</style>"
         f"<script>{SCRIPT}</script></head><body>{''.join(sections)}</body></html>"
@@ -192,7 +199,7 @@ def write_report(
     return dest
 
 
-def _write_dcr_plot(synth_d: np.ndarray, hold_d: np.ndarray, dest: Path) -> None:
+def write_dcr_plot(synth_d: np.ndarray, hold_d: np.ndarray, dest: Path) -> None:
     """Histogram densities on shared bins, one row per bin: what `dvc plots show` draws."""
     edges = np.histogram_bin_edges(np.r_[synth_d, hold_d], bins=30)
     frame = pd.DataFrame(

@@ -6,6 +6,7 @@ from synthgen.validation import (  # noqa: F401  (each module registers its chec
     expectations,
     fidelity,
     privacy,
+    sequences,
     support,
     utility,
 )

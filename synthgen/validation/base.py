@@ -49,6 +49,7 @@ class Check:
     """Subclasses set the class attributes and implement `compute`."""
 
     name: ClassVar[str]
+    modality: ClassVar[str] = "tabular"
     kind: ClassVar[Literal["fidelity", "utility", "privacy", "schema"]]
     direction: ClassVar[Literal["higher_is_better", "lower_is_better"]]
     description: ClassVar[str]

@@ -105,6 +105,31 @@ def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str
     return {**record, "verdict": verdict, "score": round(float(score), 6), "details": outcome.details}
 
 
+def _checked_params(params: ValidateParams) -> None:
+    unknown = sorted(set(params.checks) - set(CHECKS.names()))
+    if unknown:
+        raise SynthgenError(f"params validate.checks: unknown check(s) {unknown}; known: {CHECKS.names()}")
+    missing = sorted(set(CHECKS.names()) - set(params.checks))
+    if missing:
+        raise SynthgenError(f"params validate.checks: no threshold for {missing}; add them (see README)")
+
+
+def judge_all(ctx: Any, params: ValidateParams, modality: str, problems: list[str]) -> dict[str, Any]:
+    """Every registered check of this modality against its threshold; `passed` is the gate's verdict."""
+    _checked_params(params)
+    checks = {}
+    for name in CHECKS.names():
+        cfg, check = params.checks[name], CHECKS.get(name)()
+        if check.modality != modality:
+            continue
+        if problems and check.kind != "schema":
+            checks[name] = _skip(check, cfg.threshold, cfg.level, "schema problems: " + "; ".join(problems))
+        else:
+            checks[name] = _judge(check, ctx, cfg.threshold, cfg.level)
+    passed = not problems and all(c["verdict"] != "fail" for c in checks.values())
+    return {"passed": passed, "problems": problems, "checks": checks}
+
+
 def run_gate(
     train: pd.DataFrame,
     holdout: pd.DataFrame,
@@ -114,13 +139,8 @@ def run_gate(
     seed: int,
     out_dir: Path,
 ) -> dict[str, Any]:
-    """Score every registered check; the result is what metrics.json holds."""
-    unknown = sorted(set(params.checks) - set(CHECKS.names()))
-    if unknown:
-        raise SynthgenError(f"params validate.checks: unknown check(s) {unknown}; known: {CHECKS.names()}")
-    missing = sorted(set(CHECKS.names()) - set(params.checks))
-    if missing:
-        raise SynthgenError(f"params validate.checks: no threshold for {missing}; add them (see README)")
+    """Score every registered tabular check; the result is what metrics.json holds."""
+    _checked_params(params)
     ctx = Context(
         cap(train, params.max_rows, seed),
         holdout.reset_index(drop=True),
@@ -129,21 +149,9 @@ def run_gate(
         seed,
         out_dir,
     )
-    problems = structural_problems(ctx.train, ctx.synthetic, schema)
-    checks = {}
-    for name in CHECKS.names():
-        cfg, check = params.checks[name], CHECKS.get(name)()
-        if problems and check.kind != "schema":
-            checks[name] = _skip(check, cfg.threshold, cfg.level, "schema problems: " + "; ".join(problems))
-        else:
-            checks[name] = _judge(check, ctx, cfg.threshold, cfg.level)
-    passed = not problems and all(c["verdict"] != "fail" for c in checks.values())
-    return {
-        "passed": passed,
-        "problems": problems,
-        "rows": {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)},
-        "checks": checks,
-    }
+    result = judge_all(ctx, params, "tabular", structural_problems(ctx.train, ctx.synthetic, schema))
+    rows = {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
+    return {"passed": result["passed"], "problems": result["problems"], "rows": rows, "checks": result["checks"]}
 
 
 def compact_metrics(metrics: dict[str, Any]) -> dict[str, Any]:

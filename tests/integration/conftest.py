@@ -32,6 +32,10 @@ validate:
     singling_out_risk: {threshold: 0.2, level: warn}
     linkability_risk: {threshold: 0.2, level: warn}
     inference_risk: {threshold: 0.2, level: warn}
+    discriminative_score: {threshold: 0.25, level: warn}
+    sequence_dcr_ratio: {threshold: 0.7, level: warn}
+    sequence_dcr_share: {threshold: 0.65, level: warn}
+    sequence_expectations: {threshold: 1.0, level: warn}
 """
 
 

@@ -6,8 +6,10 @@ import pytest
 from synthgen import Synthesizer
 from synthgen.registry import MODELS
 
+TABULAR = [name for name in MODELS.names() if MODELS.get(name).modality == "tabular"]
 
-@pytest.fixture(scope="module", params=MODELS.names())
+
+@pytest.fixture(scope="module", params=TABULAR)
 def fitted(request, mixed):
     from synthgen.config import TrainParams
 
@@ -39,7 +41,7 @@ def test_unknown_model_config_key_fails(mixed):
     from synthgen.config import TrainParams
     from synthgen.errors import SynthgenError
 
-    for name in MODELS.names():
+    for name in TABULAR:
         params = TrainParams(epochs=1, model_config={"no_such_key": 1})
         with pytest.raises(SynthgenError, match="train.model_config.no_such_key"):
             Synthesizer(name, train_params=params).fit(mixed)

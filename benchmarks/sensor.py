@@ -1,0 +1,160 @@
+"""Benchmark: synthgen's sensor model next to SDV's PARSynthesizer on the same seeded entity splits.
+
+Run by hand:  python benchmarks/sensor.py [--datasets basic_motions japanese_vowels] [--seeds 0 1 2]
+Both data sets are read from the UEA `.ts` files sktime ships inside its wheel (nothing downloaded).
+Every model is judged by synthgen's sequence checks against the same holdout; the GRU discriminative
+score is averaged over shuffled folds and over seeds. Writes the "sensor" section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthgen.config import TrainParams, ValidateParams, load_params
+from synthgen.data.sequences import clean_long, infer_layout, read_sensor, split_entities
+from synthgen.sensor_pipeline import _sequences
+from synthgen.sequence_synthesizer import SequenceSynthesizer
+from synthgen.validation.gate import judge_all
+from synthgen.validation.sequences import SequenceContext
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import RESULTS, machine, quiet_logging, write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
+
+log = logging.getLogger("benchmark")
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = {
+    "basic_motions": ("pkg:sktime/datasets/data/BasicMotions", "80 entities x 6 channels x 100 steps, 4 classes"),
+    "japanese_vowels": (
+        "pkg:sktime/datasets/data/JapaneseVowels",
+        "640 entities x 12 channels x 7-29 steps, 9 classes",
+    ),
+}
+REPORTED = [
+    "discriminative_score",
+    "predictive_score",
+    "channel_ks",
+    "autocorrelation",
+    "cross_correlation",
+    "spectrum",
+    "sequence_dcr_ratio",
+    "sequence_dcr_share",
+]
+
+
+def _par(train: pd.DataFrame, layout, seed: int):
+    from sdv.metadata import Metadata
+    from sdv.sequential import PARSynthesizer
+
+    metadata = Metadata.detect_from_dataframes({"table": train})
+    metadata.update_column(layout.entity, sdtype="id")
+    metadata.update_column(layout.target, sdtype="categorical")
+    metadata.set_sequence_key(layout.entity)
+    metadata.set_sequence_index(layout.time)
+    model = PARSynthesizer(metadata, context_columns=[layout.target], cuda=False, verbose=False)
+    np.random.seed(seed)
+    start = time.perf_counter()
+    model.fit({"table": train})
+    fit_s = time.perf_counter() - start
+
+    def sample(n: int) -> pd.DataFrame:
+        out = model.sample_sequences(num_sequences=n)["table"]
+        return out[train.columns]
+
+    return sample, fit_s
+
+
+def _ours(train: pd.DataFrame, layout, seed: int):
+    params = TrainParams(model="sensor_ddpm", batch_size=32)
+    start = time.perf_counter()
+    synth = SequenceSynthesizer(layout, seed=seed, train_params=params).fit(train)
+    return (lambda n: synth.sample(n, seed=seed)), time.perf_counter() - start
+
+
+def run(dataset: str, seed: int) -> list[dict]:
+    source, _ = DATASETS[dataset]
+    frame = read_sensor(source)
+    layout = infer_layout(frame, "entity", "step", "label")
+    frame = clean_long(frame, layout, None, 256, source)
+    train, holdout = split_entities(frame, layout, 0.25, seed, 2, source)
+    params = ValidateParams.model_validate(
+        {"checks": {name: {"threshold": 0, "level": "warn"} for name in ValidateParams().checks}}
+    )
+    params.checks["sequence_expectations"].level = "off"  # the schema suite needs the long tables, not scored here
+    steps = train[layout.channels].to_numpy(float)
+    mean, std = steps.mean(axis=0), np.where(steps.std(axis=0) > 0, steps.std(axis=0), 1.0)
+    real, hold = _sequences(train, layout, mean, std), _sequences(holdout, layout, mean, std)
+    rows = []
+    n = train[layout.entity].nunique()
+    for label, fit in {"synthgen sensor_ddpm": _ours, "SDV PARSynthesizer": _par}.items():
+        log.info("%s seed %d: fitting %s", dataset, seed, label)
+        sample, fit_s = fit(train, layout, seed)
+        start = time.perf_counter()
+        synthetic = sample(n)
+        sample_s = time.perf_counter() - start
+        with tempfile.TemporaryDirectory() as out:
+            ctx = SequenceContext(real, hold, _sequences(synthetic, layout, mean, std), seed, Path(out), None)
+            checks = judge_all(ctx, params, "sensor", [])["checks"]
+        rows.append(
+            {
+                "dataset": dataset,
+                "model": label,
+                "seed": seed,
+                "fit_s": fit_s,
+                "entities_per_s": n / sample_s,
+                **{name: checks[name]["score"] for name in REPORTED},
+            }
+        )
+        log.info("%s", rows[-1])
+    return rows
+
+
+def _markdown(results: pd.DataFrame, seeds: list[int]) -> str:
+    lines = [
+        "## Sensor",
+        "",
+        f"- machine: {machine()}",
+        f"- command: `python benchmarks/sensor.py` (seeds {seeds}, mean over seeds; synthetic entities = train "
+        "entities; PARSynthesizer at its defaults with the label as context)",
+        '- scores: synthgen\'s sequence checks (README, "Sensor data"): discriminative |acc - 0.5| (0 ideal), '
+        "predictive = next-step MAE trained on synthetic / trained on real (1 ideal), sequence_dcr_ratio "
+        "(≥ 0.7 = no near-copies), sequence_dcr_share (0.5 ideal)",
+        "- data sets: " + "; ".join(f"`{name}`: {info}" for name, (_, info) in DATASETS.items()),
+        "",
+    ]
+    summary = results.drop(columns="seed").groupby(["dataset", "model"], sort=False).mean().reset_index()
+    for dataset, part in summary.groupby("dataset", sort=False):
+        table = part.drop(columns="dataset").copy()
+        for col in REPORTED:
+            table[col] = table[col].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
+        table["fit_s"] = table["fit_s"].map(lambda v: f"{v:.0f}")
+        table["entities_per_s"] = table["entities_per_s"].map(lambda v: f"{v:.1f}")
+        lines += [f"### {dataset}", "", table.to_markdown(index=False), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    quiet_logging()
+    load_params(REPO / "params.yaml")  # fail early on a broken params file
+    rows: list[dict] = []
+    for dataset in args.datasets:
+        for seed in args.seeds:
+            rows += run(dataset, seed)
+            write_section("sensor", _markdown(pd.DataFrame(rows), args.seeds), Path(args.out))
+    print(Path(args.out).read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""Sensor data behind one object: attributes first, then whole sequences (as DoppelGANger splits it).
+
+A tabular model learns each entity's attributes and its length (with the label as its class
+target), so lengths and attributes come out jointly plausible; a sequence model then draws the
+channels conditioned on the class, the encoded attributes and the length's padding mask. Channels
+are standardised per channel on the real steps only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+import synthgen
+import synthgen.models  # noqa: F401  (registers every model)
+from synthgen.config import ColumnOverride, TrainParams
+from synthgen.data.sequences import LENGTH, SequenceLayout, to_arrays, to_long
+from synthgen.errors import SynthgenError
+from synthgen.io import atomic_path, read_json, write_json
+from synthgen.models.base import SequenceModel
+from synthgen.registry import MODELS
+from synthgen.synthesizer import Synthesizer, _batch_seeds
+from synthgen.training import fit_model
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+
+
+def _id_offset(ids: np.ndarray) -> int | None:
+    """Synthetic integer ids start at the next power of ten above the real ones (holdout ids included,
+    which this object never sees, as long as they are numbered like train's)."""
+    if not np.issubdtype(ids.dtype, np.integer):
+        return None
+    return int(10 ** len(str(max(int(ids.max()), 0) * 2)))
+
+
+class SequenceSynthesizer:
+    """Learns a long sensor table and draws new entities in the same long format and dtypes.
+
+    Args:
+        layout: which columns are entity, time, channels, attributes and label (see `infer_layout`).
+        model: a registered sequence model; default: train_params.model.
+        seed: seeds scaling, both models and (by default) sampling.
+        train_params: trainer settings for the sequence model.
+        attributes_model: the tabular model for attributes and lengths.
+    """
+
+    def __init__(
+        self,
+        layout: SequenceLayout,
+        model: str | None = None,
+        seed: int = 0,
+        train_params: TrainParams | None = None,
+        attributes_model: str = "tabular_ar",
+    ) -> None:
+        self.train_params = train_params or TrainParams(model="sensor_ddpm")
+        self.model_name = model or self.train_params.model
+        if MODELS.get(self.model_name).modality != "sensor":
+            raise SynthgenError(f"model {self.model_name!r} is not a sequence model; use train.model: sensor_ddpm")
+        self.train_params = self.train_params.model_copy(update={"model": self.model_name})
+        self.layout = layout
+        self.seed = seed
+        self.attributes_model = attributes_model
+        self.attributes: Synthesizer | None = None
+        self.model: SequenceModel | None = None
+        self.meta: dict[str, Any] = {}
+        self.loss_curve: pd.DataFrame | None = None
+
+    # ---- fitting -------------------------------------------------------------------------------
+    def fit(self, frame: pd.DataFrame, where: str = "training data") -> SequenceSynthesizer:
+        start = time.perf_counter()
+        layout = self.layout
+        arrays = to_arrays(frame, layout)
+        mask = self._mask(arrays.lengths)
+        valid = arrays.values[mask.astype(bool)]
+        std = valid.std(axis=0)
+        self.meta = {
+            "mean": valid.mean(axis=0).tolist(),
+            "std": np.where(std > 0, std, 1.0).tolist(),
+            "n_entities": len(arrays.ids),
+            "starts": arrays.starts.tolist(),
+            "id_offset": _id_offset(arrays.ids),
+        }
+        layout.classes = sorted(arrays.static[layout.target].dropna().unique().tolist()) if layout.target else []
+        self.meta["class_counts"] = (
+            [int((arrays.static[layout.target] == c).sum()) for c in layout.classes] if layout.target else []
+        )
+        if layout.static or arrays.lengths.min() != arrays.lengths.max():
+            params = TrainParams(model=self.attributes_model, accelerator=self.train_params.accelerator)
+            self.attributes = Synthesizer(
+                self.attributes_model,
+                layout.target,
+                self.seed,
+                train_params=params,
+                columns={LENGTH: ColumnOverride(kind="integer")},
+            )
+            self.attributes.fit(arrays.static, where=f"{where} (per-entity attributes)")
+        static = self._encode_attributes(arrays.static)
+        labels = self._labels(arrays.static)
+        x = self._scale(arrays.values)
+        model_cls = MODELS.get(self.model_name)
+        torch.manual_seed(self.seed)
+        config = model_cls.sized_config(dict(self.train_params.model_config_), len(x))
+        self.model = model_cls(len(layout.channels), layout.length, len(layout.classes), static.shape[1], config)
+        with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
+            self.loss_curve = fit_model(
+                self.model, [x, mask, labels, static], self.train_params, self.seed, Path(log_dir)
+            )
+        self.model.eval()
+        log.info(
+            "fit %s on %d entities x %d steps x %d channels in %.1f s",
+            self.model_name,
+            len(x),
+            layout.length,
+            len(layout.channels),
+            time.perf_counter() - start,
+        )
+        return self
+
+    def _mask(self, lengths: np.ndarray) -> np.ndarray:
+        return (np.arange(self.layout.length)[None, :] < lengths[:, None]).astype(np.float32)
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        return ((values - np.asarray(self.meta["mean"])) / np.asarray(self.meta["std"])).astype(np.float32)
+
+    def _unscale(self, values: np.ndarray) -> np.ndarray:
+        return values * np.asarray(self.meta["std"]) + np.asarray(self.meta["mean"])
+
+    def _encode_attributes(self, static: pd.DataFrame) -> np.ndarray:
+        if self.attributes is None or self.attributes.encoder is None:
+            return np.zeros((len(static), 0), dtype=np.float32)
+        return self.attributes.encoder.transform(static, self.seed)
+
+    def _labels(self, static: pd.DataFrame) -> np.ndarray:
+        if not self.layout.target:
+            return np.zeros(len(static), dtype=np.int64)
+        index = {c: i for i, c in enumerate(self.layout.classes)}
+        return np.array([index[v] for v in static[self.layout.target].tolist()], dtype=np.int64)
+
+    def _require_fitted(self) -> SequenceModel:
+        if self.model is None:
+            raise SynthgenError("the synthesizer is not fitted; call fit(df) or SequenceSynthesizer.load(path) first")
+        return self.model
+
+    # ---- sampling ------------------------------------------------------------------------------
+    def sample(
+        self,
+        n: int,
+        conditions: dict[str, Any] | None = None,
+        class_counts: dict[Any, int] | None = None,
+        seed: int | None = None,
+        batch_size: int = 256,
+    ) -> pd.DataFrame:
+        """`n` new entities (or exact `class_counts`) in the input's long format, with fresh ids."""
+        model = self._require_fitted()
+        layout = self.layout
+        seed = self.seed if seed is None else seed
+        static = self._sample_attributes(n, conditions, class_counts, seed)
+        lengths = np.clip(static[LENGTH].to_numpy(dtype=np.int64), 2, layout.length)
+        encoded, labels, mask = self._encode_attributes(static), self._labels(static), self._mask(lengths)
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        model.to(device)
+        parts = []
+        for b in range(math.ceil(len(static) / batch_size)):
+            rows = slice(b * batch_size, (b + 1) * batch_size)
+            torch_seed, _ = _batch_seeds(seed, b)
+            generator = torch.Generator(device=device).manual_seed(torch_seed)
+            batch = [torch.as_tensor(a[rows], device=device) for a in (labels, mask, encoded)]
+            parts.append(model.sample(*batch, generator).cpu().numpy())
+        values = self._unscale(np.concatenate(parts)) if parts else np.zeros((0, layout.length, len(layout.channels)))
+        rng = np.random.default_rng(seed)
+        starts = rng.choice(np.asarray(self.meta["starts"]), len(static))
+        return to_long(self._fresh_ids(len(static)), values, lengths, static, starts, layout)
+
+    def _sample_attributes(
+        self, n: int, conditions: dict[str, Any] | None, class_counts: dict[Any, int] | None, seed: int
+    ) -> pd.DataFrame:
+        layout = self.layout
+        if self.attributes is not None:
+            if class_counts is not None:
+                return pd.concat(list(self.attributes.sample_batches(class_counts=class_counts, seed=seed)))
+            return self.attributes.sample(n, conditions=conditions, seed=seed).reset_index(drop=True)
+        rng = np.random.default_rng(seed)
+        if class_counts is not None:
+            values = np.concatenate([np.full(k, c, dtype=object) for c, k in class_counts.items()] or [[]])
+        elif conditions and layout.target in conditions:
+            values = np.full(n, conditions[layout.target], dtype=object)
+        elif layout.target:
+            prior = np.asarray(self.meta["class_counts"], dtype=float)
+            values = np.asarray(layout.classes, dtype=object)[rng.choice(len(prior), n, p=prior / prior.sum())]
+        else:
+            values = None
+        total = len(values) if values is not None else n
+        static = pd.DataFrame({LENGTH: np.full(total, layout.length)})
+        if values is not None:
+            unknown = set(map(str, values)) - set(map(str, layout.classes))
+            if unknown:
+                raise SynthgenError(
+                    f"unknown class(es) {sorted(unknown)} for {layout.target!r}; known: {layout.classes}"
+                )
+            static[layout.target] = pd.Series(values).astype(layout.dtypes.get(layout.target, "object")).to_numpy()
+        return static
+
+    def _fresh_ids(self, n: int) -> np.ndarray:
+        if self.meta.get("id_offset") is not None:
+            return self.meta["id_offset"] + np.arange(n)
+        return np.array([f"synthetic-{i}" for i in range(n)], dtype=object)
+
+    # ---- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        model = self._require_fitted()
+        config = {
+            "format_version": FORMAT_VERSION,
+            "synthgen_version": synthgen.__version__,
+            "modality": "sensor",
+            "model": self.model_name,
+            "model_config": model.config.model_dump(),
+            "n_static": model.n_static,
+            "seed": self.seed,
+            "layout": self.layout.to_json(),
+            "attributes_model": self.attributes_model,
+            **self.meta,
+        }
+        with atomic_path(path) as tmp:
+            tmp.mkdir(parents=True)
+            write_json(config, tmp / "config.json")
+            torch.save(model.state_dict(), tmp / "model.pt")
+            if self.attributes is not None:
+                self.attributes.save(tmp / "attributes")
+            if self.loss_curve is not None:
+                self.loss_curve.to_csv(tmp / "loss.csv", index=False)
+
+    @classmethod
+    def load(cls, path: str | Path) -> SequenceSynthesizer:
+        path = Path(path)
+        config = read_json(path / "config.json")
+        if config.get("format_version") != FORMAT_VERSION or config.get("modality") != "sensor":
+            raise SynthgenError(f"{path}: not a synthgen sensor model of format {FORMAT_VERSION}; retrain it")
+        layout = SequenceLayout.from_json(config["layout"])
+        synth = cls(layout, config["model"], config["seed"], attributes_model=config["attributes_model"])
+        synth.meta = {k: config[k] for k in ("mean", "std", "n_entities", "starts", "id_offset", "class_counts")}
+        if (path / "attributes").exists():
+            synth.attributes = Synthesizer.load(path / "attributes")
+        model_cls = MODELS.get(config["model"])
+        synth.model = model_cls(
+            len(layout.channels), layout.length, len(layout.classes), config["n_static"], config["model_config"]
+        )
+        synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
+        synth.model.eval()
+        if (path / "loss.csv").exists():
+            synth.loss_curve = pd.read_csv(path / "loss.csv")
+        return synth
