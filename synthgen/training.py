@@ -112,6 +112,7 @@ def fit_model(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*")
+            warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")  # too few rows to hold some back
             trainer.fit(model, train_loader, val_loader)
         if model.validation_loss_ranks and checkpoint.best_model_path:
             best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
