@@ -20,7 +20,7 @@ import pandas as pd
 
 from synthgen.config import TrainParams, ValidateParams, load_params
 from synthgen.data.sequences import clean_long, infer_layout, read_sensor, split_entities
-from synthgen.sensor_pipeline import _sequences
+from synthgen.sensor_pipeline import standardised
 from synthgen.sequence_synthesizer import SequenceSynthesizer
 from synthgen.validation.gate import judge_all
 from synthgen.validation.sequences import SequenceContext
@@ -88,9 +88,7 @@ def run(dataset: str, seed: int) -> list[dict]:
         {"checks": {name: {"threshold": 0, "level": "warn"} for name in ValidateParams().checks}}
     )
     params.checks["sequence_expectations"].level = "off"  # the schema suite needs the long tables, not scored here
-    steps = train[layout.channels].to_numpy(float)
-    mean, std = steps.mean(axis=0), np.where(steps.std(axis=0) > 0, steps.std(axis=0), 1.0)
-    real, hold = _sequences(train, layout, mean, std), _sequences(holdout, layout, mean, std)
+    real, hold = standardised(layout, train, holdout)
     rows = []
     n = train[layout.entity].nunique()
     for label, fit in {"synthgen sensor_ddpm": _ours, "SDV PARSynthesizer": _par}.items():
@@ -100,7 +98,7 @@ def run(dataset: str, seed: int) -> list[dict]:
         synthetic = sample(n)
         sample_s = time.perf_counter() - start
         with tempfile.TemporaryDirectory() as out:
-            ctx = SequenceContext(real, hold, _sequences(synthetic, layout, mean, std), seed, Path(out), None)
+            ctx = SequenceContext(real, hold, standardised(layout, train, synthetic)[1], seed, Path(out), None)
             checks = judge_all(ctx, params, "sensor", [])["checks"]
         rows.append(
             {

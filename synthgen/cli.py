@@ -18,6 +18,7 @@ from typing import Any
 from synthgen import pipeline, sensor_pipeline
 from synthgen.config import DatasetSpec, Params, check_names, load_params, load_spec, merged
 from synthgen.data.schema import Schema
+from synthgen.data.sequences import SequenceLayout
 from synthgen.errors import GateFailed, SynthgenError
 from synthgen.io import atomic_path, read_json
 from synthgen.layout import DatasetPaths
@@ -169,12 +170,11 @@ def _dispatch(args: argparse.Namespace) -> None:
         train_params = _section(params, spec, "train")
         updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
         train_params = train_params.model_copy(update=updates)
-        prepared = paths.prepared if spec else Path(args.data).parent
-        if (prepared / sensor_pipeline.LAYOUT).exists():
+        layout = _sensor_layout(paths.prepared if spec else Path(args.data).parent)
+        if layout:
             loss_csv = paths.reports / "loss.csv" if spec else None
             data = paths.train if spec else args.data
-            out = paths.model if spec else args.out
-            sensor_pipeline.train(data, sensor_pipeline.load_layout(prepared), out, train_params, seed, loss_csv)
+            sensor_pipeline.train(data, layout, paths.model if spec else args.out, train_params, seed, loss_csv)
             return
         schema_path = paths.schema if spec else args.schema
         schema = Schema.load(schema_path) if schema_path else None
@@ -201,13 +201,13 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif cmd == "validate":
         if not spec:
             _need(args, "train", "holdout", "synthetic", "out")
-        prepared = paths.prepared if spec else Path(args.train).parent
-        if (prepared / sensor_pipeline.LAYOUT).exists():
+        layout = _sensor_layout(paths.prepared if spec else Path(args.train).parent)
+        if layout:
             sensor_pipeline.validate(
                 paths.train if spec else args.train,
                 paths.holdout if spec else args.holdout,
                 paths.synthetic if spec else args.synthetic,
-                sensor_pipeline.load_layout(prepared),
+                layout,
                 paths.reports if spec else args.out,
                 _section(params, spec, "validate"),
                 seed,
@@ -230,8 +230,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         augment_params = _section(params, spec, "augment")
         if args.strategy:
             augment_params = augment_params.model_copy(update={"strategy": args.strategy})
-        prepared = paths.prepared if spec else Path(args.train).parent
-        if (prepared / sensor_pipeline.LAYOUT).exists() and augment_params.strategy == "balance":
+        if _sensor_layout(paths.prepared if spec else Path(args.train).parent) and augment_params.strategy == "balance":
             raise SynthgenError(
                 "augment.strategy balance counts rows; for sensor data sample with sample.mode: balance "
                 "(whole entities per class) and augment with strategy append"
@@ -246,6 +245,11 @@ def _dispatch(args: argparse.Namespace) -> None:
         )
     elif cmd == "run":
         (_run_sensor if args.modality == "sensor" else _run)(args, params, seed)
+
+
+def _sensor_layout(prepared: Path) -> SequenceLayout | None:
+    """The layout ingest wrote beside sensor data; None for tables."""
+    return sensor_pipeline.load_layout(prepared) if (prepared / sensor_pipeline.LAYOUT).exists() else None
 
 
 def _is_sensor_model(model_dir: Path) -> bool:

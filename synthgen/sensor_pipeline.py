@@ -105,11 +105,19 @@ def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: i
     return n
 
 
-def _sequences(frame: pd.DataFrame, layout: SequenceLayout, mean: np.ndarray, std: np.ndarray) -> Any:
+def standardised(layout: SequenceLayout, train: pd.DataFrame, *others: pd.DataFrame | None) -> list[Any]:
+    """Padded arrays scaled by the real train channels' mean and std (the checks' common yardstick);
+    None stays None."""
     from synthgen.validation.sequences import Sequences
 
-    arrays = to_arrays(frame, layout)
-    return Sequences(((arrays.values - mean) / std).astype(np.float32), arrays.lengths)
+    steps = train[layout.channels].to_numpy(float)
+    mean, std = steps.mean(axis=0), np.where(steps.std(axis=0) > 0, steps.std(axis=0), 1.0)
+
+    def scaled(frame: pd.DataFrame) -> Sequences:
+        arrays = to_arrays(frame, layout)
+        return Sequences(((arrays.values - mean) / std).astype(np.float32), arrays.lengths)
+
+    return [scaled(f) if f is not None else None for f in (train, *others)]
 
 
 def validate(
@@ -135,16 +143,12 @@ def validate(
         if not problems:
             bad = [c for c in layout.channels if not pd.api.types.is_numeric_dtype(synthetic[c])]
             problems += [f"channel {c!r} is not numeric" for c in bad]
-        steps = real[layout.channels].to_numpy(float)
-        mean, std = steps.mean(axis=0), np.where(steps.std(axis=0) > 0, steps.std(axis=0), 1.0)
         out_dir = Path(out_dir)
         # The schema suite judges steps; entity ids repeat by design and are fresh in synthetic data.
         steps_of = lambda frame: frame.drop(columns=[layout.entity], errors="ignore")  # noqa: E731
         schema = infer_schema(steps_of(real), layout.target, where=str(train_path))
         ctx = SequenceContext(
-            _sequences(real, layout, mean, std),
-            _sequences(holdout, layout, mean, std),
-            _sequences(synthetic, layout, mean, std) if not problems else None,
+            *standardised(layout, real, holdout, None if problems else synthetic),
             seed,
             out_dir,
             Context(steps_of(real), steps_of(holdout), steps_of(synthetic), schema, seed, out_dir),

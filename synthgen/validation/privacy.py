@@ -28,20 +28,25 @@ class DCRShare(Check):
 
     def compute(self, ctx: Context) -> Outcome:
         train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
-        rng = np.random.default_rng(ctx.seed)
-        size = min(len(train), len(holdout))
-        holdout_sample = holdout[rng.choice(len(holdout), size, replace=False)]
-        to_holdout = nearest(holdout_sample, synth)[:, 0]
-        # Averaged over several train draws: one draw of a few dozen rows is a noisy yardstick.
-        draws = DCR_DRAWS if size < len(train) else 1
-        shares = []
-        for _ in range(draws):
-            to_train = nearest(train[rng.choice(len(train), size, replace=False)], synth)[:, 0]
-            shares.append(np.where(to_train < to_holdout, 1.0, np.where(to_train == to_holdout, 0.5, 0.0)).mean())
-        return Outcome(
-            float(np.mean(shares)),
-            {"reference_rows_each": int(size), "train_draws": draws, "synthetic_rows": len(synth)},
-        )
+        return share_nearer_train(train, holdout, synth, ctx.seed)
+
+
+def share_nearer_train(train: np.ndarray, holdout: np.ndarray, synth: np.ndarray, seed: int) -> Outcome:
+    """DCR share on embedded rows: train and holdout are cut to the same size so 0.5 means no leak."""
+    rng = np.random.default_rng(seed)
+    size = min(len(train), len(holdout))
+    holdout_sample = holdout[rng.choice(len(holdout), size, replace=False)]
+    to_holdout = nearest(holdout_sample, synth)[:, 0]
+    # Averaged over several train draws: one draw of a few dozen rows is a noisy yardstick.
+    draws = DCR_DRAWS if size < len(train) else 1
+    shares = []
+    for _ in range(draws):
+        to_train = nearest(train[rng.choice(len(train), size, replace=False)], synth)[:, 0]
+        shares.append(np.where(to_train < to_holdout, 1.0, np.where(to_train == to_holdout, 0.5, 0.0)).mean())
+    return Outcome(
+        float(np.mean(shares)),
+        {"reference_rows_each": int(size), "train_draws": draws, "synthetic_rows": len(synth)},
+    )
 
 
 @CHECKS.register("exact_copies")

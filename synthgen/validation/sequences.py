@@ -18,7 +18,9 @@ from torch import nn
 
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
+from synthgen.validation.distance import nearest
 from synthgen.validation.expectations import Expectations
+from synthgen.validation.privacy import share_nearer_train
 
 MAX_LAG = 10
 FOLDS = 3
@@ -214,22 +216,17 @@ class PredictiveScore(Check):
         return Outcome(tstr / trtr, {"mae_trained_on_synthetic": tstr, "mae_trained_on_real": trtr})
 
 
-def _flat(seqs: Sequences, length: int) -> np.ndarray:
-    return seqs.values[:, :length].reshape(len(seqs.values), -1) / np.sqrt(length * seqs.values.shape[2])
-
-
-def _nearest(a: np.ndarray, b: np.ndarray, exclude_self: bool = False) -> np.ndarray:
-    d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
-    if exclude_self:
-        np.fill_diagonal(d, np.inf)
-    return d.min(axis=1)
+def _flat(seqs: Sequences) -> np.ndarray:
+    """One row per sequence (all are padded to the layout's length), scaled so distances are per step."""
+    return seqs.values.reshape(len(seqs.values), -1) / np.sqrt(seqs.values.shape[1] * seqs.values.shape[2])
 
 
 def nearest_distances(ctx: SequenceContext) -> tuple[np.ndarray, np.ndarray]:
     """Distance from each synthetic and each holdout sequence to its nearest train sequence."""
-    length = int(min(ctx.train.values.shape[1], ctx.synthetic.values.shape[1], ctx.holdout.values.shape[1]))
-    train = _flat(ctx.train, length)
-    return _nearest(_flat(ctx.synthetic, length), train), _nearest(_flat(ctx.holdout, length), train)
+    if "to_train" not in ctx.cache:
+        train = _flat(ctx.train)
+        ctx.cache["to_train"] = (nearest(train, _flat(ctx.synthetic))[:, 0], nearest(train, _flat(ctx.holdout))[:, 0])
+    return ctx.cache["to_train"]
 
 
 @CHECKS.register("sequence_dcr_ratio")
@@ -240,10 +237,9 @@ class SequenceDCRRatio(Check):
     description = "median distance synthetic -> nearest real train sequence, over the median real -> nearest other real"
 
     def compute(self, ctx: SequenceContext) -> Outcome:
-        length = int(min(ctx.train.values.shape[1], ctx.synthetic.values.shape[1]))
-        real, synth = _flat(ctx.train, length), _flat(ctx.synthetic, length)
-        to_train = np.median(_nearest(synth, real))
-        between_real = np.median(_nearest(real, real, exclude_self=True))
+        real = _flat(ctx.train)
+        to_train = np.median(nearest_distances(ctx)[0])
+        between_real = np.median(nearest(real, real, k=2)[:, 1])  # the first neighbour is the sequence itself
         return Outcome(float(to_train / between_real), {"median_synthetic_to_train": float(to_train)})
 
 
@@ -255,17 +251,7 @@ class SequenceDCRShare(Check):
     description = "share of synthetic sequences nearer to train than to holdout (same-size train draws); 0.5 ideal"
 
     def compute(self, ctx: SequenceContext) -> Outcome:
-        length = int(min(ctx.train.values.shape[1], ctx.synthetic.values.shape[1], ctx.holdout.values.shape[1]))
-        synth, hold = _flat(ctx.synthetic, length), _flat(ctx.holdout, length)
-        train = _flat(ctx.train, length)
-        rng = np.random.default_rng(ctx.seed)
-        to_hold = _nearest(synth, hold)
-        shares = []
-        for _ in range(10):
-            draw = train[rng.choice(len(train), min(len(hold), len(train)), replace=False)]
-            to_train = _nearest(synth, draw)
-            shares.append(float(np.mean(to_train < to_hold) + 0.5 * np.mean(to_train == to_hold)))
-        return Outcome(float(np.mean(shares)), {"draws": shares})
+        return share_nearer_train(_flat(ctx.train), _flat(ctx.holdout), _flat(ctx.synthetic), ctx.seed)
 
 
 @CHECKS.register("sequence_expectations")
