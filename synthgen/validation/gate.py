@@ -84,7 +84,7 @@ def structural_problems(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Sc
     return problems
 
 
-def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
+def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
     record = _record(check, threshold, level)
     if level == "off":
         return {**record, "verdict": "off", "score": None, "reason": "level off in params"}
@@ -94,7 +94,7 @@ def _judge(check: Check, ctx: Context, threshold: float, level: str) -> dict[str
         return _skip(check, threshold, level, str(exc))
     except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
         # A metric that breaks on this data proves nothing: it fails (or warns), with the reason shown.
-        log.warning("check %s could not be computed: %s", check.name, exc)
+        log.warning("check %s could not be computed: %s", name, exc)
         verdict = "fail" if level == "fail" else "warn"
         return {**record, "verdict": verdict, "score": None, "reason": f"error: {type(exc).__name__}: {exc}"[:300]}
     score = outcome.score
@@ -125,7 +125,7 @@ def judge_all(ctx: Any, params: ValidateParams, modality: str, problems: list[st
         if problems and check.kind != "schema":
             checks[name] = _skip(check, cfg.threshold, cfg.level, "schema problems: " + "; ".join(problems))
         else:
-            checks[name] = _judge(check, ctx, cfg.threshold, cfg.level)
+            checks[name] = _judge(name, check, ctx, cfg.threshold, cfg.level)
     passed = not problems and all(c["verdict"] != "fail" for c in checks.values())
     return {"passed": passed, "problems": problems, "checks": checks}
 
