@@ -15,12 +15,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from synthgen import pipeline, sensor_pipeline
+from synthgen import image_pipeline, pipeline, sensor_pipeline
 from synthgen.config import DatasetSpec, Params, check_names, load_params, load_spec, merged
+from synthgen.data.images import IMAGE, LABEL, export_folders
 from synthgen.data.schema import Schema
-from synthgen.data.sequences import SequenceLayout
 from synthgen.errors import GateFailed, SynthgenError
-from synthgen.io import atomic_path, read_json
+from synthgen.io import atomic_path, read_json, read_table
 from synthgen.layout import DatasetPaths
 from synthgen.sampling.plan import parse_conditions
 
@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", help="metrics.json from validate; refuses to run unless the gate passed")
     p.add_argument("--strategy", choices=["append", "balance"], help="overrides augment.strategy")
 
+    p = command("export", "write a Parquet of images (from sample or augment) as a class-per-folder PNG tree", False)
+    p.add_argument("--source", required=True, help="Parquet with `image` (PNG bytes) and `label` columns")
+    p.add_argument("--out", required=True, help="directory to create, one subfolder per class")
+
     p = command("run", "every stage for one file, without DVC", dataset=False)
     p.add_argument("--source", required=True, help="CSV, Parquet (file or directory) or JSON Lines file")
     p.add_argument("--out", required=True, help="output directory")
@@ -101,10 +105,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sensor_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--modality", choices=["tabular", "sensor"], default="tabular", help="sensor: sequences per entity")
+    p.add_argument(
+        "--modality",
+        choices=["tabular", "sensor", "image"],
+        default="tabular",
+        help="sensor: sequences per entity; image: a class-folder tree, .npz or a Parquet of image bytes",
+    )
     p.add_argument("--entity", help="sensor: entity id column (machine, patient, account)")
     p.add_argument("--time", help="sensor: time column (dates or numbers)")
     p.add_argument("--rate", type=float, help="sensor: resample to one step per RATE (seconds for dates)")
+    p.add_argument("--size", type=_positive, help="image: square side in pixels (default: smallest side, <= 64)")
 
 
 def _sensor_spec(args: argparse.Namespace) -> DatasetSpec:
@@ -148,7 +158,9 @@ def _dispatch(args: argparse.Namespace) -> None:
         sensor = (
             spec if spec and spec.modality == "sensor" else _sensor_spec(args) if args.modality == "sensor" else None
         )
-        if sensor:
+        if (spec.modality if spec else args.modality) == "image":
+            image_pipeline.ingest(source, out, _section(params, spec, "ingest"), seed, _image_size(args, spec), target)
+        elif sensor:
             sensor_pipeline.ingest(
                 source,
                 out,
@@ -170,11 +182,14 @@ def _dispatch(args: argparse.Namespace) -> None:
         train_params = _section(params, spec, "train")
         updates = {k: v for k, v in {"model": args.model, "epochs": args.epochs}.items() if v is not None}
         train_params = train_params.model_copy(update=updates)
-        layout = _sensor_layout(paths.prepared if spec else Path(args.data).parent)
-        if layout:
+        prepared = paths.prepared if spec else Path(args.data).parent
+        if _modality(prepared) != "tabular":
+            stage = image_pipeline if _modality(prepared) == "image" else sensor_pipeline
             loss_csv = paths.reports / "loss.csv" if spec else None
             data = paths.train if spec else args.data
-            sensor_pipeline.train(data, layout, paths.model if spec else args.out, train_params, seed, loss_csv)
+            stage.train(
+                data, stage.load_layout(prepared), paths.model if spec else args.out, train_params, seed, loss_csv
+            )
             return
         schema_path = paths.schema if spec else args.schema
         schema = Schema.load(schema_path) if schema_path else None
@@ -196,18 +211,19 @@ def _dispatch(args: argparse.Namespace) -> None:
             updates["conditions"] = parse_conditions(args.condition)
         sample_params = sample_params.model_copy(update={k: v for k, v in updates.items() if v is not None})
         model_dir = Path(paths.model if spec else args.model)
-        stage = sensor_pipeline if _is_sensor_model(model_dir) else pipeline
+        stage = {"sensor": sensor_pipeline, "image": image_pipeline}.get(_model_modality(model_dir), pipeline)
         stage.sample(model_dir, paths.synthetic if spec else args.out, sample_params, seed)
     elif cmd == "validate":
         if not spec:
             _need(args, "train", "holdout", "synthetic", "out")
-        layout = _sensor_layout(paths.prepared if spec else Path(args.train).parent)
-        if layout:
-            sensor_pipeline.validate(
+        prepared = paths.prepared if spec else Path(args.train).parent
+        if _modality(prepared) != "tabular":
+            stage = image_pipeline if _modality(prepared) == "image" else sensor_pipeline
+            stage.validate(
                 paths.train if spec else args.train,
                 paths.holdout if spec else args.holdout,
                 paths.synthetic if spec else args.synthetic,
-                layout,
+                stage.load_layout(prepared),
                 paths.reports if spec else args.out,
                 _section(params, spec, "validate"),
                 seed,
@@ -230,7 +246,8 @@ def _dispatch(args: argparse.Namespace) -> None:
         augment_params = _section(params, spec, "augment")
         if args.strategy:
             augment_params = augment_params.model_copy(update={"strategy": args.strategy})
-        if _sensor_layout(paths.prepared if spec else Path(args.train).parent) and augment_params.strategy == "balance":
+        prepared = paths.prepared if spec else Path(args.train).parent
+        if _modality(prepared) == "sensor" and augment_params.strategy == "balance":
             raise SynthgenError(
                 "augment.strategy balance counts rows; for sensor data sample with sample.mode: balance "
                 "(whole entities per class) and augment with strategy append"
@@ -240,47 +257,93 @@ def _dispatch(args: argparse.Namespace) -> None:
             paths.synthetic if spec else args.synthetic,
             paths.augmented if spec else args.out,
             augment_params,
-            target,
+            LABEL if _modality(prepared) == "image" else target,
             paths.reports / "metrics.json" if spec else args.metrics,
         )
+    elif cmd == "export":
+        _export(args.source, Path(args.out))
     elif cmd == "run":
-        (_run_sensor if args.modality == "sensor" else _run)(args, params, seed)
+        {"sensor": _run_sensor, "image": _run_image}.get(args.modality, _run)(args, params, seed)
 
 
-def _sensor_layout(prepared: Path) -> SequenceLayout | None:
-    """The layout ingest wrote beside sensor data; None for tables."""
-    return sensor_pipeline.load_layout(prepared) if (prepared / sensor_pipeline.LAYOUT).exists() else None
+def _modality(prepared: Path) -> str:
+    """What ingest wrote: a sensor or image layout beside the tables, or neither."""
+    if (prepared / image_pipeline.LAYOUT).exists():
+        return "image"
+    return "sensor" if (prepared / sensor_pipeline.LAYOUT).exists() else "tabular"
 
 
-def _is_sensor_model(model_dir: Path) -> bool:
+def _model_modality(model_dir: Path) -> str:
     config = model_dir / "config.json"
-    return config.exists() and read_json(config).get("modality") == "sensor"
+    return read_json(config).get("modality", "tabular") if config.exists() else "tabular"
+
+
+def _image_size(args: argparse.Namespace, spec: DatasetSpec | None) -> int | None:
+    return spec.image_size if spec else getattr(args, "size", None)
+
+
+def _export(source: str, out: Path) -> None:
+    frame = read_table(source)
+    missing = [c for c in (IMAGE, LABEL) if c not in frame.columns]
+    if missing:
+        raise SynthgenError(f"{source}: column(s) {missing} missing; export reads image tables written by synthgen")
+    with atomic_path(out) as tmp:
+        tmp.mkdir(parents=True)
+        n = export_folders(frame, tmp)
+    log.info("export: %d images into %s", n, out)
+
+
+def _run_image(args: argparse.Namespace, params: Params, seed: int) -> None:
+    """`run` for images: the same stages and outputs, one Parquet row per image."""
+
+    def ingest(prepared: Path) -> Any:
+        return image_pipeline.ingest(args.source, prepared, params.ingest, seed, args.size, args.target)
+
+    _run_modality(args, params, seed, image_pipeline, "image_ddpm", ingest, params.augment, LABEL)
 
 
 def _run_sensor(args: argparse.Namespace, params: Params, seed: int) -> None:
     """`run` for sensor data: the same stages and outputs, entities as the unit, long format kept."""
     spec = _sensor_spec(args)
-    updates = {k: v for k, v in {"model": args.model or "sensor_ddpm", "epochs": args.epochs}.items() if v is not None}
+
+    def ingest(prepared: Path) -> Any:
+        return sensor_pipeline.ingest(
+            args.source, prepared, params.ingest, seed, spec.entity, spec.time, args.target, rate=spec.rate
+        )
+
+    append = params.augment.model_copy(update={"strategy": "append"})  # balance counts rows, not entities
+    _run_modality(args, params, seed, sensor_pipeline, "sensor_ddpm", ingest, append, None)
+
+
+def _run_modality(
+    args: argparse.Namespace,
+    params: Params,
+    seed: int,
+    stage: Any,
+    default_model: str,
+    ingest: Any,
+    augment: Any,
+    target: str | None,
+) -> None:
+    """Every stage of a sensor or image `stage` module, built in a temporary sibling of --out."""
+    updates = {k: v for k, v in {"model": args.model or default_model, "epochs": args.epochs}.items() if v is not None}
     train_params = params.train.model_copy(update={**updates, "model_config_": {}} if args.model is None else updates)
     check_names(params.model_copy(update={"train": train_params}), "--model/--params")
     gate_failure: GateFailed | None = None
     with atomic_path(args.out) as out:
         out.mkdir(parents=True)
-        layout = sensor_pipeline.ingest(
-            args.source, out / "prepared", params.ingest, seed, spec.entity, spec.time, args.target, rate=spec.rate
-        )
+        layout = ingest(out / "prepared")
         train, holdout = out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet"
-        sensor_pipeline.train(train, layout, out / "model", train_params, seed, out / "loss.csv")
+        stage.train(train, layout, out / "model", train_params, seed, out / "loss.csv")
         sample_params = params.sample.model_copy(update={"rows": args.rows} if args.rows is not None else {})
-        sensor_pipeline.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
+        stage.sample(out / "model", out / "synthetic.parquet", sample_params, seed)
         try:
-            sensor_pipeline.validate(train, holdout, out / "synthetic.parquet", layout, out, params.validate_, seed)
+            stage.validate(train, holdout, out / "synthetic.parquet", layout, out, params.validate_, seed)
         except GateFailed as exc:
             gate_failure = GateFailed(str(exc).replace(str(out), str(args.out)))
         if gate_failure is None:
-            append = params.augment.model_copy(update={"strategy": "append"})
             pipeline.augment(
-                train, out / "synthetic.parquet", out / "augmented.parquet", append, None, out / "metrics.json"
+                train, out / "synthetic.parquet", out / "augmented.parquet", augment, target, out / "metrics.json"
             )
     log.info("run: outputs in %s", args.out)
     if gate_failure is not None:

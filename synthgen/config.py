@@ -82,6 +82,17 @@ def _default_checks() -> dict[str, CheckParams]:
         "sequence_dcr_ratio": CheckParams(threshold=0.70),
         "sequence_dcr_share": CheckParams(threshold=0.65),
         "sequence_expectations": CheckParams(threshold=1.0),
+        # images
+        "fid": CheckParams(threshold=10.0, level="warn"),
+        "kid": CheckParams(threshold=0.05, level="warn"),
+        "image_precision": CheckParams(threshold=0.70, level="warn"),
+        "image_recall": CheckParams(threshold=0.70, level="warn"),
+        "image_detection": CheckParams(threshold=0.80),
+        "image_utility": CheckParams(threshold=0.90),
+        "rare_class_gain": CheckParams(threshold=-0.05, level="warn"),
+        "image_dcr_ratio": CheckParams(threshold=0.90),
+        "image_ssim_ratio": CheckParams(threshold=0.75),
+        "image_expectations": CheckParams(threshold=1.0),
     }
 
 
@@ -139,7 +150,7 @@ class DatasetSpec(Section):
         return self
 
     source: str = Field(description="a file or directory, or pkg:<package>/<path> for data a package ships")
-    modality: Literal["tabular", "sensor"] = "tabular"
+    modality: Literal["tabular", "sensor", "image"] = "tabular"
     target: str | None = None
     # sensor only: which column is what, and the time grid
     entity: str | None = None
@@ -148,6 +159,8 @@ class DatasetSpec(Section):
     static: list[str] | None = None
     rate: float | None = Field(None, gt=0, description="resample to one step per `rate` (seconds for datetimes)")
     max_length: int = Field(256, ge=2, description="longer sequences are cut to this many steps")
+    # image only
+    image_size: int | None = Field(None, ge=4, description="square side in pixels; null = smallest side, at most 64")
     columns: dict[str, ColumnOverride] = Field(default_factory=dict)
     ingest: dict[str, Any] = Field(default_factory=dict)
     train: dict[str, Any] = Field(default_factory=dict)

@@ -42,6 +42,14 @@ def timed(stage: str) -> Iterator[dict[str, Any]]:
     log.info("%s: %s in %.1f s", stage, parts, time.perf_counter() - start)
 
 
+def save_model(synth: Any, out_dir: str | Path, loss_csv: str | Path | None) -> None:
+    """A fitted synthesizer (any modality) to its directory, and its loss curve for `dvc plots`."""
+    synth.save(out_dir)
+    if loss_csv is not None and synth.loss_curve is not None:
+        with atomic_path(loss_csv) as tmp:
+            synth.loss_curve.to_csv(tmp, index=False)
+
+
 def ingest(
     source: str | Path,
     out_dir: str | Path,
@@ -91,10 +99,7 @@ def train(
             raise SynthgenError(f"--target {target!r} differs from the schema's target {schema.target!r}; drop one")
         synth = Synthesizer(params.model, target, seed, train_params=params, columns=columns, schema=schema)
         synth.fit(frame, where=str(data))
-        synth.save(out_dir)
-        if loss_csv is not None and synth.loss_curve is not None:
-            with atomic_path(loss_csv) as tmp:
-                synth.loss_curve.to_csv(tmp, index=False)
+        save_model(synth, out_dir, loss_csv)
         final = (
             synth.loss_curve.dropna(subset=["train_loss"])["train_loss"].iloc[-1]
             if synth.loss_curve is not None

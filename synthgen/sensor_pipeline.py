@@ -16,7 +16,7 @@ from synthgen.data.schema import infer_schema
 from synthgen.data.sequences import SequenceLayout, clean_long, infer_layout, read_sensor, split_entities, to_arrays
 from synthgen.errors import GateFailed, SynthgenError
 from synthgen.io import atomic_path, read_json, read_table, write_json, write_parquet
-from synthgen.pipeline import timed
+from synthgen.pipeline import save_model, timed
 from synthgen.sampling.plan import balance_counts
 from synthgen.sequence_synthesizer import SequenceSynthesizer
 
@@ -74,10 +74,7 @@ def train(
     with timed("train") as summary:
         frame = read_table(data)
         synth = SequenceSynthesizer(layout, params.model, seed, params).fit(frame, where=str(data))
-        synth.save(out_dir)
-        if loss_csv is not None and synth.loss_curve is not None:
-            with atomic_path(loss_csv) as tmp:
-                synth.loss_curve.to_csv(tmp, index=False)
+        save_model(synth, out_dir, loss_csv)
         summary.update(model=params.model, entities=synth.meta["n_entities"], saved=str(out_dir))
     return synth
 

@@ -2,11 +2,12 @@
 
 from synthgen.models import (  # noqa: F401  (each registers its model under its module name)
     ctgan,
+    image_ddpm,
     sensor_ddpm,
     tabular_ar,
     tabular_ddpm,
     tvae,
 )
-from synthgen.models.base import SequenceModel, TabularModel
+from synthgen.models.base import ImageModel, SequenceModel, TabularModel
 
-__all__ = ["SequenceModel", "TabularModel"]
+__all__ = ["ImageModel", "SequenceModel", "TabularModel"]

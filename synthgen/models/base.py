@@ -108,3 +108,18 @@ class SequenceModel(GenerativeModel):
     ) -> torch.Tensor:
         """Draw one (length, channels) sequence per label, for the given masks and attributes."""
         raise NotImplementedError
+
+
+class ImageModel(GenerativeModel):
+    """Over square images: a batch is (pixels (n, channels, size, size) scaled to [-1, 1], class index)."""
+
+    modality = "image"
+
+    def __init__(self, channels: int, size: int, n_classes: int, config: dict[str, Any]) -> None:
+        super().__init__(n_classes, config)
+        self.channels, self.size = channels, size
+
+    @torch.no_grad()
+    def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Draw one image in [-1, 1] per label (label n_classes = unconditional)."""
+        raise NotImplementedError

@@ -108,3 +108,38 @@ def traces(title: str, channels: list[str], real: list[np.ndarray], synth: list[
         axes[r, 1].set_ylim(low, high)
     fig.tight_layout()
     return _png(fig)
+
+
+def _show(ax: plt.Axes, pixels: np.ndarray) -> None:
+    """One (channels, h, w) image in [0, 1], without axes."""
+    image = pixels.transpose(1, 2, 0)
+    ax.imshow(image[..., 0] if image.shape[2] == 1 else image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def image_grid(title: str, real: np.ndarray, synthetic: np.ndarray, per_side: int) -> str:
+    """One class: real images in the top row, synthetic below (each (n, channels, h, w))."""
+    fig, axes = plt.subplots(2, per_side, figsize=(0.9 * per_side, 2.1), squeeze=False)
+    for row, (name, images) in enumerate((("real", real), ("synthetic", synthetic))):
+        for col in range(per_side):
+            ax = axes[row, col]
+            if col < len(images):
+                _show(ax, images[col])
+            else:
+                ax.axis("off")
+        axes[row, 0].set_ylabel(name, fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _png(fig)
+
+
+def closest_pairs(synthetic: np.ndarray, train: np.ndarray, distances: np.ndarray) -> str:
+    """Synthetic images (top) over their nearest train images (bottom), closest first."""
+    fig, axes = plt.subplots(2, len(synthetic), figsize=(0.9 * len(synthetic) + 0.5, 2.3), squeeze=False)
+    for col in range(len(synthetic)):
+        _show(axes[0, col], synthetic[col])
+        _show(axes[1, col], train[col])
+        axes[0, col].set_title(f"{distances[col]:.2f}", fontsize=7)
+    axes[0, 0].set_ylabel("synthetic", fontsize=7)
+    axes[1, 0].set_ylabel("nearest train", fontsize=7)
+    return _png(fig)

@@ -5,6 +5,7 @@ from synthgen.validation import (  # noqa: F401  (each module registers its chec
     detection,
     expectations,
     fidelity,
+    images,
     privacy,
     sequences,
     support,

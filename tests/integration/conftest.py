@@ -36,6 +36,11 @@ validate:
     sequence_dcr_ratio: {threshold: 0.7, level: warn}
     sequence_dcr_share: {threshold: 0.65, level: warn}
     sequence_expectations: {threshold: 1.0, level: warn}
+    image_detection: {threshold: 0.8, level: warn}
+    image_utility: {threshold: 0.9, level: warn}
+    image_dcr_ratio: {threshold: 0.9, level: warn}
+    image_ssim_ratio: {threshold: 0.9, level: warn}
+    image_expectations: {threshold: 1.0, level: warn}
 """
 
 
