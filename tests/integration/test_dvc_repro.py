@@ -19,10 +19,12 @@ def _repro(cwd):
 
 
 def test_dvc_repro_end_to_end_then_nothing_then_only_downstream(repo_copy):
-    (repo_copy / "params.yaml").write_text(FAST_PARAMS)
+    params = yaml.safe_load(FAST_PARAMS)
+    params["datasets"] = ["penguins", "basic_motions"]  # digits trains for minutes: run by test_image_run
+    (repo_copy / "params.yaml").write_text(yaml.safe_dump(params))
     out = _repro(repo_copy)
     for stage in ("ingest", "train", "sample", "validate", "augment"):
-        assert f"Running stage '{stage}@penguins'" in out
+        assert f"Running stage '{stage}@penguins'" in out and f"Running stage '{stage}@basic_motions'" in out
 
     augmented = pd.read_parquet(repo_copy / "data/augmented/penguins.parquet")
     raw = pd.read_csv(repo_copy / "data/raw/penguins/penguins.csv")
@@ -39,6 +41,12 @@ def test_dvc_repro_end_to_end_then_nothing_then_only_downstream(repo_copy):
     assert (repo_copy / "reports/penguins/expectations/results.json").exists()
     assert (repo_copy / "reports/penguins/loss.csv").exists()
 
+    sensor = pd.read_parquet(repo_copy / "data/augmented/basic_motions.parquet")
+    real = pd.read_parquet(repo_copy / "data/prepared/basic_motions/train.parquet")
+    fresh = sensor.loc[sensor["is_synthetic"], "entity"]
+    assert list(sensor.columns) == [*real.columns, "is_synthetic"] and not fresh.isin(real["entity"]).any()
+    assert (sensor.groupby("entity").size() == 100).all()  # whole sequences, long format
+
     again = _repro(repo_copy)
     assert "Running stage" not in again
 
@@ -46,5 +54,6 @@ def test_dvc_repro_end_to_end_then_nothing_then_only_downstream(repo_copy):
     params["sample"] = {"multiple": 0.5}
     (repo_copy / "params.yaml").write_text(yaml.safe_dump(params))
     third = _repro(repo_copy)
-    ran = {s for s in ("ingest", "train", "sample", "validate", "augment") if f"Running stage '{s}@penguins'" in third}
-    assert ran == {"sample", "validate", "augment"}
+    for dataset in ("penguins", "basic_motions"):
+        ran = {s for s in ("ingest", "train", "sample", "validate", "augment") if f"Running stage '{s}@{dataset}'" in third}
+        assert ran == {"sample", "validate", "augment"}

@@ -29,12 +29,21 @@ class ConvDenoiser(nn.Module):
     so every step sees the whole sequence."""
 
     def __init__(
-        self, channels: int, length: int, n_classes: int, n_static: int, width: int, cycles: int, dropout: float
+        self,
+        channels: int,
+        length: int,
+        n_classes: int,
+        n_static: int,
+        width: int,
+        cycles: int,
+        dropout: float,
+        position: bool = True,
     ) -> None:
         super().__init__()
         self.width = width
         self.inp = nn.Conv1d(channels + 1, width, 1)  # + the padding mask
-        self.position = nn.Parameter(torch.zeros(1, width, length))
+        # A learnt embedding per step; off, the denoiser is shift-equivariant (for rotated training copies).
+        self.position = nn.Parameter(torch.zeros(1, width, length)) if position else None
         self.time = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
         self.label = nn.Embedding(n_classes + 1, width)
         self.static = nn.Linear(n_static, width) if n_static else None
@@ -51,7 +60,9 @@ class ConvDenoiser(nn.Module):
         if self.static is not None:
             c = c + self.static(static)
         c = F.silu(c)
-        h = self.inp(torch.cat([x, mask[:, None]], 1)) + self.position
+        h = self.inp(torch.cat([x, mask[:, None]], 1))
+        if self.position is not None:
+            h = h + self.position
         for block in self.blocks:
             h = block(h, c)
         return self.out(h)
