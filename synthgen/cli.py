@@ -22,6 +22,7 @@ from synthgen.data.schema import Schema
 from synthgen.errors import GateFailed, SynthgenError
 from synthgen.io import atomic_path, read_json, read_table
 from synthgen.layout import DatasetPaths
+from synthgen.sampling.parts import detect_world
 from synthgen.sampling.plan import parse_conditions
 
 log = logging.getLogger("synthgen")
@@ -72,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=_positive, help="number of rows (default: sample.multiple x train rows)")
     p.add_argument("--condition", action="append", default=[], metavar="COL=VALUE", help="only rows of this class")
     p.add_argument("--mode", choices=["plain", "balance"], help="balance: rows that even out the classes")
+    p.add_argument("--rank", type=int, help="this process's rank when several share the work (else torchrun/SLURM's)")
+    p.add_argument("--world-size", type=_positive, help="how many processes share the work; --out becomes a directory")
 
     p = command("validate", "score a synthetic table; exit 1 when the gate fails")
     p.add_argument("--train", help="real train table")
@@ -211,8 +214,15 @@ def _dispatch(args: argparse.Namespace) -> None:
             updates["conditions"] = parse_conditions(args.condition)
         sample_params = sample_params.model_copy(update={k: v for k, v in updates.items() if v is not None})
         model_dir = Path(paths.model if spec else args.model)
-        stage = {"sensor": sensor_pipeline, "image": image_pipeline}.get(_model_modality(model_dir), pipeline)
-        stage.sample(model_dir, paths.synthetic if spec else args.out, sample_params, seed)
+        out = paths.synthetic if spec else args.out
+        world = detect_world(args.rank, args.world_size)
+        if _model_modality(model_dir) == "tabular":
+            pipeline.sample(model_dir, out, sample_params, seed, world)
+        elif world.size > 1:
+            raise SynthgenError(f"{model_dir}: distributed sampling is for tables; run one process for this model")
+        else:
+            stage = sensor_pipeline if _model_modality(model_dir) == "sensor" else image_pipeline
+            stage.sample(model_dir, out, sample_params, seed)
     elif cmd == "validate":
         if not spec:
             _need(args, "train", "holdout", "synthetic", "out")

@@ -31,7 +31,9 @@ class TrainParams(Section):
     validation_fraction: float = Field(0.1, ge=0, lt=1, description="train share for early stopping")
     early_stopping_patience: int = Field(10, ge=1, description="validation rounds without improvement")
     accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu")
-    devices: int | str = Field("auto", description="Lightning devices")
+    devices: int | str = Field("auto", description="Lightning devices per node")
+    num_nodes: int = Field(1, ge=1, description="machines taking part (Lightning num_nodes)")
+    strategy: str = Field("auto", description="Lightning strategy: auto, ddp, ddp_spawn, ...")
     precision: str | None = Field(None, description="null = bf16-mixed on CUDA, 32-true on CPU")
     model_config_: dict[str, Any] = Field(default_factory=dict, alias="model_config")
 

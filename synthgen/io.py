@@ -41,7 +41,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if path.is_dir() or suffix in {".parquet", ".pq"}:
-            frame = pq.read_table(path).to_pandas()
+            parts = distributed_parts(path) if path.is_dir() else None
+            frame = (pa.concat_tables([pq.read_table(f) for f in parts]) if parts else pq.read_table(path)).to_pandas()
         elif suffix in {".csv", ".tsv", ".txt"}:
             if path.stat().st_size == 0:
                 raise SynthgenError(f"{path}: file is empty; give a table with a header row and data")
@@ -122,12 +123,55 @@ def read_json(path: str | Path) -> Any:
         raise SynthgenError(f"{path}: not valid JSON ({_first_line(exc)}); rerun the stage that writes it") from exc
 
 
-def open_parquet(path: str | Path) -> pq.ParquetFile:
-    """A Parquet file for streaming reads, with the same errors as read_table."""
+MANIFEST = "_manifest.json"  # written when a distributed sample is complete (sampling/parts.py)
+
+
+def distributed_parts(path: Path) -> list[Path] | None:
+    """A distributed sample's part files as its manifest lists them (None when `path` is no such
+    directory); one without its manifest is incomplete and an error."""
+    if (path / MANIFEST).exists():
+        return [path / part["file"] for part in read_json(path / MANIFEST)["parts"]]
+    receipts = list(path.glob("_part-*.json"))
+    if receipts:
+        raise SynthgenError(
+            f"{path}: incomplete distributed sample ({len(receipts)} part(s), no {MANIFEST}); "
+            "run the sample stage on every rank"
+        )
+    return None
+
+
+def parquet_files(path: str | Path) -> list[Path]:
+    """The Parquet files behind a path, in order: the file itself, a distributed sample's parts, or a
+    directory's *.parquet files, sorted."""
     path = Path(path)
     if not path.exists():
         raise SynthgenError(f"{path}: file not found; check the path")
-    try:
-        return pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise SynthgenError(f"{path}: cannot read as Parquet ({_first_line(exc)}); re-export the file") from exc
+    if not path.is_dir():
+        return [path]
+    files = distributed_parts(path) or sorted(p for p in path.rglob("*.parquet") if not p.name.startswith((".", "_")))
+    if not files:
+        raise SynthgenError(f"{path}: no .parquet files in this directory; check the path")
+    return files
+
+
+class ParquetParts:
+    """One or more Parquet files read as one table, in batches (a file or a distributed sample)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.files = [pq.ParquetFile(f) for f in parquet_files(path)]
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise SynthgenError(f"{path}: cannot read as Parquet ({_first_line(exc)}); re-export the file") from exc
+
+    @property
+    def names(self) -> list[str]:
+        return self.files[0].schema_arrow.names
+
+    @property
+    def num_rows(self) -> int:
+        return sum(f.metadata.num_rows for f in self.files)
+
+    def iter_batches(self, batch_size: int) -> Iterator[pa.RecordBatch]:
+        for file in self.files:
+            yield from file.iter_batches(batch_size=batch_size)

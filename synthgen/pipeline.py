@@ -18,16 +18,18 @@ from synthgen.data.schema import Schema, infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.errors import GateFailed, SynthgenError
 from synthgen.io import (
+    ParquetParts,
     atomic_path,
-    open_parquet,
     read_json,
     read_table,
     write_json,
     write_parquet,
     write_parquet_batches,
 )
+from synthgen.sampling import parts
+from synthgen.sampling.parts import World
 from synthgen.sampling.plan import balance_counts
-from synthgen.synthesizer import Synthesizer
+from synthgen.synthesizer import Synthesizer, rank_batches
 
 log = logging.getLogger("synthgen")
 
@@ -109,8 +111,10 @@ def train(
     return synth
 
 
-def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: int) -> int:
-    """Draw rows in batches and stream them into a Parquet file (one row group per batch)."""
+def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: int, world: World | None = None) -> int:
+    """Draw rows in batches and stream them into a Parquet file (one row group per batch); with several
+    ranks, this rank's share into its part of the directory `out` (sampling/parts.py)."""
+    world = world or World()
     with timed("sample") as summary:
         synth = Synthesizer.load(model_dir)
         n = params.rows if params.rows is not None else math.ceil(params.multiple * synth.meta["n_train"])
@@ -126,12 +130,31 @@ def sample(model_dir: str | Path, out: str | Path, params: SampleParams, seed: i
                 f"{out}: zero rows to sample; set sample.rows or --rows above 0 "
                 "(in balance mode the classes are already balanced)"
             )
-        batches = synth.sample_batches(n, params.conditions, counts, seed=seed, batch_size=params.batch_size)
-        start = time.perf_counter()
-        progress = tqdm(
-            batches, total=math.ceil(n / params.batch_size), desc="sample", unit="batch", leave=False, disable=None
+        mine = len(rank_batches(math.ceil(n / params.batch_size), world.rank, world.size))
+        if mine == 0:
+            raise SynthgenError(
+                f"{out}: {math.ceil(n / params.batch_size)} batch(es) for {world.size} ranks leave rank {world.rank} "
+                "nothing to draw; lower sample.batch_size or use fewer ranks"
+            )
+        batches = synth.sample_batches(
+            n,
+            params.conditions,
+            counts,
+            seed=seed,
+            batch_size=params.batch_size,
+            rank=world.rank,
+            world_size=world.size,
         )
-        rows = write_parquet_batches(progress, out)
+        start = time.perf_counter()
+        progress = tqdm(batches, total=mine, desc="sample", unit="batch", leave=False, disable=None)
+        if world.size == 1:
+            rows = write_parquet_batches(progress, out)
+        else:
+            token = parts.run_token(Path(model_dir), {"params": params.model_dump(), "seed": seed, "world": world.size})
+            parts.prepare(Path(out))
+            rows = write_parquet_batches(progress, Path(out) / parts.part_name(world))
+            complete = parts.finish(Path(out), world, token, rows, seed)
+            summary.update(rank=f"{world.rank} of {world.size}", set_complete=complete)
         elapsed = time.perf_counter() - start
         summary.update(rows=rows, rows_per_s=int(rows / elapsed) if elapsed > 0 else rows, out=str(out))
     return rows
@@ -197,12 +220,12 @@ def augment(
         if metrics_path is not None and not read_json(metrics_path).get("passed"):
             raise GateFailed(f"{metrics_path}: the synthetic set failed validation; refusing to augment")
         real = read_table(train_path)
-        synthetic = open_parquet(synthetic_path)
-        if sorted(synthetic.schema_arrow.names) != sorted(real.columns):
+        synthetic = ParquetParts(synthetic_path)
+        if sorted(synthetic.names) != sorted(real.columns):
             raise SynthgenError(
                 f"{synthetic_path}: columns differ from {train_path}; sample from a model trained on it"
             )
-        quota = _quota(real, params, target, synthetic.metadata.num_rows, synthetic_path)
+        quota = _quota(real, params, target, synthetic.num_rows, synthetic_path)
         added: dict[Any, int] = {}
 
         def batches() -> Iterator[pd.DataFrame]:

@@ -38,6 +38,11 @@ def _batch_seeds(seed: int, batch: int) -> tuple[int, int]:
     return int(torch_seed), int(numpy_seed)
 
 
+def rank_batches(n_batches: int, rank: int, world_size: int) -> range:
+    """Rank r's contiguous share of the batches, so the parts in rank order are the one-process sample."""
+    return range(rank * n_batches // world_size, (rank + 1) * n_batches // world_size)
+
+
 class Synthesizer:
     """Learns a table and draws synthetic rows with the same columns, dtypes and value sets.
 
@@ -141,8 +146,11 @@ class Synthesizer:
         class_counts: dict[Any, int] | None = None,
         seed: int | None = None,
         batch_size: int = 10_000,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> Iterator[pd.DataFrame]:
-        """Yield batches of synthetic rows: `n` by the prior or a condition, or exact `class_counts`."""
+        """Yield batches of synthetic rows: `n` by the prior or a condition, or exact `class_counts`.
+        With `world_size` > 1, only this rank's share: a contiguous run of the batches (rank_batches)."""
         schema, encoder, model = self._require_fitted()
         seed = self.seed if seed is None else seed
         labels_all = self._planned_labels(schema, class_counts, seed)
@@ -153,7 +161,7 @@ class Synthesizer:
         prior = np.asarray(self.meta.get("class_counts") or [1], dtype=float)
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         model.to(device)
-        for b in range(math.ceil(total / batch_size)):
+        for b in rank_batches(math.ceil(total / batch_size), rank, world_size):
             start, size = b * batch_size, min(batch_size, total - b * batch_size)
             torch_seed, numpy_seed = _batch_seeds(seed, b)
             rng = np.random.default_rng(numpy_seed)

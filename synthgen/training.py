@@ -81,6 +81,8 @@ def fit_model(
                 max_epochs=epochs,
                 accelerator=params.accelerator,
                 devices=params.devices,
+                num_nodes=params.num_nodes,
+                strategy=params.strategy,
                 precision=_precision(params),
                 deterministic=True,
                 callbacks=callbacks,
@@ -95,25 +97,31 @@ def fit_model(
             )
         except (MisconfigurationException, ValueError, RuntimeError) as exc:
             raise SynthgenError(
-                f"params train.accelerator/devices/precision: {str(exc).splitlines()[0]}; "
-                "use accelerator auto|cpu|gpu and a Lightning precision such as 32-true or bf16-mixed"
+                f"params train.accelerator/devices/num_nodes/strategy/precision: {str(exc).splitlines()[0]}; "
+                "use accelerator auto|cpu|gpu, a Lightning strategy such as ddp and a precision such as 32-true"
             ) from exc
         train_loader = _loader([a[fit_idx] for a in arrays], batch_size, seed, per_epoch)
         val_loader = _loader([a[val_idx] for a in arrays], batch_size, None) if n_val else None
         log.info(
-            "training %s: %d rows (%d for validation), %d passes max (%d per Lightning epoch), precision %s",
+            "training %s: %d rows (%d for validation), %d passes max (%d per Lightning epoch), precision %s, "
+            "%d process(es)",
             type(model).__name__,
             n_rows,
             n_val,
             passes,
             per_epoch,
             trainer.precision,
+            trainer.world_size,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*")
             warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")  # too few rows to hold some back
             trainer.fit(model, train_loader, val_loader)
+        if not trainer.is_global_zero:
+            # A process Lightning launched for another rank: its weights equal rank 0's, which saves them.
+            log.info("rank %d of %d: training done; rank 0 saves the model", trainer.global_rank, trainer.world_size)
+            raise SystemExit(0)
         if model.validation_loss_ranks and checkpoint.best_model_path:
             best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
             model.load_state_dict(best["state_dict"])

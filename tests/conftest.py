@@ -49,3 +49,17 @@ def mixed() -> pd.DataFrame:
 def fast_train() -> TrainParams:
     """A budget small enough for unit tests; real Lightning training all the same."""
     return TrainParams(epochs=3, batch_size=64, validation_fraction=0.0, model_config={"width": 32, "depth": 1})
+
+
+@pytest.fixture(scope="session")
+def staged(tmp_path_factory, penguins) -> Path:
+    """penguins ingested (prep/) and a tiny model trained on it (model/), through the stage functions."""
+    from synthgen import pipeline
+    from synthgen.config import IngestParams
+
+    root = tmp_path_factory.mktemp("stages")
+    penguins.to_csv(root / "p.csv", index=False)
+    schema = pipeline.ingest(root / "p.csv", root / "prep", IngestParams(), seed=0, target="species")
+    params = TrainParams(epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1})
+    pipeline.train(root / "prep" / "train.parquet", root / "model", params, seed=0, target="species", schema=schema)
+    return root

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -59,6 +60,13 @@ class GenerativeModel(pl.LightningModule):
     def drop_labels(self, y: torch.Tensor) -> torch.Tensor:
         drop = torch.rand(y.shape, device=y.device) < self.config.label_dropout
         return torch.where(drop, torch.full_like(y, self.n_classes), y)
+
+    def on_fit_start(self) -> None:
+        """seed_everything gives every DDP rank the same random stream; give each its own, derived from
+        the seed and the rank, so ranks draw different noise, steps and label drops."""
+        if self.trainer.world_size > 1:
+            state = np.random.SeedSequence([torch.initial_seed(), self.global_rank]).generate_state(1)[0]
+            torch.manual_seed(int(state))
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         batch = list(batch)

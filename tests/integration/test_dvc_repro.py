@@ -55,5 +55,6 @@ def test_dvc_repro_end_to_end_then_nothing_then_only_downstream(repo_copy):
     (repo_copy / "params.yaml").write_text(yaml.safe_dump(params))
     third = _repro(repo_copy)
     for dataset in ("penguins", "basic_motions"):
-        ran = {s for s in ("ingest", "train", "sample", "validate", "augment") if f"Running stage '{s}@{dataset}'" in third}
+        stages = ("ingest", "train", "sample", "validate", "augment")
+        ran = {s for s in stages if f"Running stage '{s}@{dataset}'" in third}
         assert ran == {"sample", "validate", "augment"}

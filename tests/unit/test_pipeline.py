@@ -7,20 +7,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthgen import pipeline
-from synthgen.config import AugmentParams, IngestParams, SampleParams
+from synthgen.config import AugmentParams, SampleParams
 from synthgen.errors import GateFailed, SynthgenError
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, penguins):
-    from synthgen.config import TrainParams
-
-    root = tmp_path_factory.mktemp("stages")
-    penguins.to_csv(root / "p.csv", index=False)
-    schema = pipeline.ingest(root / "p.csv", root / "prep", IngestParams(), seed=0, target="species")
-    params = TrainParams(epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1})
-    pipeline.train(root / "prep" / "train.parquet", root / "model", params, seed=0, target="species", schema=schema)
-    return root
+def workdir(staged):
+    return staged
 
 
 def test_ingest_writes_the_three_files(workdir):
