@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -126,6 +127,12 @@ def read_json(path: str | Path) -> Any:
 MANIFEST = "_manifest.json"  # written when a distributed sample is complete (sampling/parts.py)
 
 
+def is_parquet(path: str | Path) -> bool:
+    """A Parquet file, a directory of them or a distributed sample (what ParquetParts reads)."""
+    path = Path(path)
+    return path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}
+
+
 def distributed_parts(path: Path) -> list[Path] | None:
     """A distributed sample's part files as its manifest lists them (None when `path` is no such
     directory); one without its manifest is incomplete and an error."""
@@ -172,6 +179,23 @@ class ParquetParts:
     def num_rows(self) -> int:
         return sum(f.metadata.num_rows for f in self.files)
 
-    def iter_batches(self, batch_size: int) -> Iterator[pa.RecordBatch]:
+    def iter_batches(self, batch_size: int, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         for file in self.files:
-            yield from file.iter_batches(batch_size=batch_size)
+            yield from file.iter_batches(batch_size=batch_size, columns=columns)
+
+    def sample(self, n: int, seed: int) -> pd.DataFrame:
+        """A seeded uniform sample of `n` rows (all when fewer), read row group by row group, so memory
+        follows `n` and the largest row group, not the table."""
+        total = self.num_rows
+        if total <= n:
+            return pa.concat_tables([f.read() for f in self.files]).to_pandas()
+        keep = np.sort(np.random.default_rng(seed).choice(total, n, replace=False))
+        pieces, offset = [], 0
+        for file in self.files:
+            for group in range(file.num_row_groups):
+                size = file.metadata.row_group(group).num_rows
+                rows = keep[(keep >= offset) & (keep < offset + size)] - offset
+                if len(rows):
+                    pieces.append(file.read_row_group(group).take(rows))
+                offset += size
+        return pa.concat_tables(pieces).to_pandas()

@@ -20,6 +20,7 @@ from synthgen.errors import GateFailed, SynthgenError
 from synthgen.io import (
     ParquetParts,
     atomic_path,
+    is_parquet,
     read_json,
     read_table,
     write_json,
@@ -173,23 +174,31 @@ def validate(
     """Score the synthetic set, write metrics.json and GX results; raise GateFailed when the gate fails."""
     from synthgen.reporting import write_report
     from synthgen.validation import run_gate
-    from synthgen.validation.gate import cap, check_holdout, check_synthetic, compact_metrics, summary_table
+    from synthgen.validation.gate import check_holdout, check_synthetic, compact_metrics, summary_table
 
     with timed("validate") as summary:
-        real_train, holdout, synthetic = read_table(train_path), read_table(holdout_path), read_table(synthetic_path)
+        paths = (train_path, holdout_path, synthetic_path)
+        (real_train, n_train), (holdout, n_holdout), (synthetic, n_synthetic) = (
+            _bounded(p, params.max_rows, seed) for p in paths
+        )
         schema = schema or infer_schema(real_train, target, where=str(train_path))
         schema.check_frame(holdout, str(holdout_path))
         check_synthetic(synthetic, schema, str(synthetic_path))
-        check_holdout(real_train, holdout, schema, str(holdout_path))
+        exact = None
+        if all(is_parquet(p) for p in paths) and max(n_train, n_holdout, n_synthetic) > params.max_rows:
+            exact = _exact_over_all_rows(train_path, holdout_path, synthetic_path, schema)
+        else:
+            check_holdout(real_train, holdout, schema, str(holdout_path))
         out_dir = Path(out_dir)
-        metrics = run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir)
+        rows = {"train": n_train, "holdout": n_holdout, "synthetic": n_synthetic}
+        metrics = run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir, rows, exact or {})
         write_json(compact_metrics(metrics), out_dir / "metrics.json")
         write_json(metrics, out_dir / "details.json")
         report = write_report(
             metrics,
-            cap(real_train, params.max_rows, seed),
+            real_train,
             holdout,
-            cap(synthetic, params.max_rows, seed),
+            synthetic,
             schema,
             out_dir,
             f"synthgen validation report: {Path(synthetic_path).name}",
@@ -197,7 +206,7 @@ def validate(
         print(summary_table(metrics), flush=True)
         scores = {k: v["score"] for k, v in metrics["checks"].items() if k in ("quality", "dcr_share")}
         summary.update(
-            synthetic=len(synthetic), gate="passed" if metrics["passed"] else "FAILED", **scores, report=str(report)
+            synthetic=n_synthetic, gate="passed" if metrics["passed"] else "FAILED", **scores, report=str(report)
         )
     if not metrics["passed"]:
         failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"] + (
@@ -205,6 +214,42 @@ def validate(
         )
         raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")
     return metrics
+
+
+def _bounded(path: str | Path, max_rows: int, seed: int) -> tuple[pd.DataFrame, int]:
+    """A seeded sample of at most `max_rows` rows for the distribution checks, and the table's row count;
+    Parquet is sampled row group by row group, so a table larger than memory is never loaded whole."""
+    from synthgen.validation.gate import cap
+
+    if not is_parquet(path):
+        frame = read_table(path)
+        return cap(frame, max_rows, seed), len(frame)
+    parts = ParquetParts(path)
+    if parts.num_rows == 0:
+        raise SynthgenError(f"{path}: table has no rows; give at least a few dozen rows")
+    return parts.sample(max_rows, seed), parts.num_rows
+
+
+def _exact_over_all_rows(train: str | Path, holdout: str | Path, synthetic: str | Path, schema: Schema) -> dict:
+    """Category coverage, train's value ranges and category sets, and copy rates over every row
+    (streamed), where the checks see samples."""
+    from synthgen.validation.streaming import category_sets, copy_rates, value_ranges
+
+    categorical = [c.name for c in schema.columns if c.kind in ("categorical", "boolean") and c.modelled]
+    numeric = [c.name for c in schema.columns if c.kind in ("numeric", "integer") and c.modelled]
+    seen, held = category_sets(train, categorical), category_sets(holdout, categorical)
+    for name in categorical:
+        unseen = held[name] - seen[name]
+        if unseen:
+            raise SynthgenError(
+                f"{holdout}: column {name!r} has value(s) {sorted(map(str, unseen))[:5]} that train lacks; "
+                "re-split with `synthgen ingest`, which keeps every category in train"
+            )
+    return {
+        "copy_rates": copy_rates(train, holdout, synthetic, [c.name for c in schema.columns if c.modelled]),
+        "train_ranges": value_ranges(train, numeric),
+        "train_categories": seen,
+    }
 
 
 def augment(

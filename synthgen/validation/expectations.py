@@ -55,15 +55,21 @@ def _context() -> Any:
     return context
 
 
-def _plausible_range(values: pd.Series) -> tuple[float, float]:
+def _plausible_range(low: float, high: float) -> tuple[float, float]:
     """Train's range widened by a tenth on each side: unseen real rows fall a little outside it."""
-    low, high = float(values.min()), float(values.max())
     margin = RANGE_MARGIN * (high - low)
     return low - margin, high + margin
 
 
-def build_suite(schema: Schema, train: pd.DataFrame, n_rows: int) -> Any:
-    """Columns, dtypes, ranges, category sets and null rates, as learnt from train."""
+def build_suite(
+    schema: Schema,
+    train: pd.DataFrame,
+    n_rows: int,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    categories: dict[str, set[Any]] | None = None,
+) -> Any:
+    """Columns, dtypes, ranges, category sets and null rates, as learnt from train; `ranges` and
+    `categories` over all of train's rows where `train` is a sample of it."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
@@ -79,12 +85,17 @@ def build_suite(schema: Schema, train: pd.DataFrame, n_rows: int) -> Any:
         null_rate = float(values.isna().mean())
         suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=col.name, mostly=_null_floor(null_rate, n_rows)))
         if col.kind in ("numeric", "integer") and col.modelled:
-            low, high = _plausible_range(values)
+            low, high = _plausible_range(*(ranges or {}).get(col.name, (float(values.min()), float(values.max()))))
             suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=col.name, min_value=low, max_value=high))
         elif col.kind in ("categorical", "boolean") and col.modelled:
             suite.add_expectation(
                 gxe.ExpectColumnValuesToBeInSet(
-                    column=col.name, value_set=[v.item() if hasattr(v, "item") else v for v in values.dropna().unique()]
+                    column=col.name,
+                    value_set=sorted(
+                        (categories or {}).get(col.name)
+                        or [v.item() if hasattr(v, "item") else v for v in values.dropna().unique()],
+                        key=str,
+                    ),
                 )
             )
         elif col.kind == "datetime" and col.datetime_format and values.dtype == object:
@@ -151,7 +162,9 @@ class Expectations(Check):
 
     def compute(self, ctx: Context) -> Outcome:
         out = ctx.out_dir / "expectations"
-        suite = build_suite(ctx.schema, ctx.train, len(ctx.synthetic))
+        suite = build_suite(
+            ctx.schema, ctx.train, len(ctx.synthetic), ctx.cache.get("train_ranges"), ctx.cache.get("train_categories")
+        )
         # Data Docs sit beside, not inside, expectations/: GX stamps them with load times and ids, so
         # they differ on every run and are left out of DVC's outputs (the JSON below is stable).
         result = validate_frame(suite, ctx.synthetic, ctx.out_dir / "data_docs")

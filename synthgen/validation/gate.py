@@ -138,18 +138,23 @@ def run_gate(
     params: ValidateParams,
     seed: int,
     out_dir: Path,
+    rows: dict[str, int] | None = None,
+    exact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Score every registered tabular check; the result is what metrics.json holds."""
+    """Score every registered tabular check; the result is what metrics.json holds. Where the frames
+    are samples, `rows` are the full tables' counts and `exact` what was computed over all rows
+    (`copy_rates`, `train_ranges`, `train_categories`: see validate's _exact_over_all_rows)."""
     ctx = Context(
         cap(train, params.max_rows, seed),
-        holdout.reset_index(drop=True),
+        cap(holdout, params.max_rows, seed),
         cap(synthetic, params.max_rows, seed),
         schema,
         seed,
         out_dir,
     )
+    ctx.cache.update(exact or {})
     result = judge_all(ctx, params, "tabular", structural_problems(ctx.train, ctx.synthetic, schema))
-    rows = {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
+    rows = rows or {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
     return {"passed": result["passed"], "problems": result["problems"], "rows": rows, "checks": result["checks"]}
 
 
