@@ -20,6 +20,9 @@ class IngestParams(Section):
 
     holdout_fraction: float = Field(0.2, gt=0, lt=1, description="share of rows kept out of training")
     min_holdout_rows: int = Field(5, ge=1, description="fewer holdout rows than this is an error")
+    max_rows_in_memory: int = Field(
+        2_000_000, ge=1, description="larger Parquet sources are split streamed, the schema read from a sample"
+    )
 
 
 class TrainParams(Section):
@@ -28,6 +31,9 @@ class TrainParams(Section):
     model: str = Field("tabular_ar", description="registered model name")
     epochs: int | None = Field(None, ge=1, description="passes over train; null = the model's default budget")
     batch_size: int = Field(256, ge=1)
+    max_rows: int = Field(
+        1_000_000, ge=1, description="train on a seeded sample of at most this many rows of a larger Parquet table"
+    )
     validation_fraction: float = Field(0.1, ge=0, lt=1, description="train share for early stopping")
     early_stopping_patience: int = Field(10, ge=1, description="validation rounds without improvement")
     accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu")

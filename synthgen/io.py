@@ -88,18 +88,23 @@ def write_parquet(frame: pd.DataFrame, dest: str | Path) -> None:
     write_parquet_batches([frame], dest)
 
 
-def write_parquet_batches(batches: Iterable[pd.DataFrame], dest: str | Path) -> int:
-    """Stream DataFrames into one Parquet file, one row group each; returns the rows written."""
+def write_parquet_batches(batches: Iterable[pd.DataFrame | pa.RecordBatch], dest: str | Path) -> int:
+    """Stream DataFrames (or Arrow batches) into one Parquet file, one row group each, every batch cast
+    to the first one's schema; returns the rows written."""
     rows = 0
     with atomic_path(dest) as tmp:
         writer: pq.ParquetWriter | None = None
         try:
             for batch in batches:
-                table = pa.Table.from_pandas(batch, preserve_index=False)
+                table = (
+                    pa.Table.from_batches([batch])
+                    if isinstance(batch, pa.RecordBatch)
+                    else pa.Table.from_pandas(batch, preserve_index=False)
+                )
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table.cast(writer.schema))
-                rows += len(batch)
+                rows += table.num_rows
         finally:
             if writer is not None:
                 writer.close()

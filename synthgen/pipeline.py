@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from tqdm.auto import tqdm
 
 from synthgen.config import AugmentParams, ColumnOverride, IngestParams, SampleParams, TrainParams, ValidateParams
@@ -33,6 +35,7 @@ from synthgen.sampling.plan import balance_counts
 from synthgen.synthesizer import Synthesizer, rank_batches
 
 log = logging.getLogger("synthgen")
+AUGMENT_BATCH_ROWS = 65_536
 
 
 @contextmanager
@@ -63,6 +66,8 @@ def ingest(
 ) -> Schema:
     """Raw file → train.parquet, holdout.parquet and schema.json, written together or not at all."""
     with timed("ingest") as summary:
+        if is_parquet(source) and ParquetParts(source).num_rows > params.max_rows_in_memory:
+            return _ingest_large(source, out_dir, params, seed, target, columns, summary)
         frame = read_table(source)
         schema = infer_schema(frame, target, columns, where=str(source))
         train, holdout = split_train_holdout(
@@ -85,6 +90,27 @@ def ingest(
     return schema
 
 
+def _ingest_large(
+    source: str | Path,
+    out_dir: str | Path,
+    params: IngestParams,
+    seed: int,
+    target: str | None,
+    columns: dict[str, ColumnOverride] | None,
+    summary: dict[str, Any],
+) -> Schema:
+    """Larger than memory: schema from a sample, exact statistics and the split streamed (large_tables)."""
+    from synthgen.data.large_tables import infer_large_schema, split_large
+
+    schema, totals = infer_large_schema(source, target, columns, seed, str(source))
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir(parents=True)
+        n_train, n_holdout = split_large(source, schema, totals, params, seed, tmp, str(source))
+        schema.save(tmp / "schema.json")
+    summary.update(rows=totals.rows, train=n_train, holdout=n_holdout, columns=len(schema.columns), streamed=True)
+    return schema
+
+
 def train(
     data: str | Path,
     out_dir: str | Path,
@@ -97,11 +123,17 @@ def train(
 ) -> Synthesizer:
     """Fit the configured model on a table and save it as data."""
     with timed("train") as summary:
-        frame = read_table(data)
+        large = is_parquet(data) and ParquetParts(data).num_rows > params.max_rows
+        frame = ParquetParts(data).sample(params.max_rows, seed) if large else read_table(data)
         if schema is not None and target and schema.target != target:
             raise SynthgenError(f"--target {target!r} differs from the schema's target {schema.target!r}; drop one")
         synth = Synthesizer(params.model, target, seed, train_params=params, columns=columns, schema=schema)
         synth.fit(frame, where=str(data))
+        if large:  # a seeded sample trained the model; counts and fresh ids follow the whole table
+            from synthgen.data.large_tables import population
+
+            synth.meta.update(population(data, synth.schema))
+            summary["sampled_from"] = synth.meta["n_train"]
         save_model(synth, out_dir, loss_csv)
         final = (
             synth.loss_curve.dropna(subset=["train_loss"])["train_loss"].iloc[-1]
@@ -264,22 +296,27 @@ def augment(
     with timed("augment") as summary:
         if metrics_path is not None and not read_json(metrics_path).get("passed"):
             raise GateFailed(f"{metrics_path}: the synthetic set failed validation; refusing to augment")
-        real = read_table(train_path)
+        real = ParquetParts(train_path) if is_parquet(train_path) else read_table(train_path)
+        columns = real.names if isinstance(real, ParquetParts) else list(real.columns)
+        n_real = real.num_rows if isinstance(real, ParquetParts) else len(real)
         synthetic = ParquetParts(synthetic_path)
-        if sorted(synthetic.names) != sorted(real.columns):
+        if sorted(synthetic.names) != sorted(columns):
             raise SynthgenError(
                 f"{synthetic_path}: columns differ from {train_path}; sample from a model trained on it"
             )
-        quota = _quota(real, params, target, synthetic.num_rows, synthetic_path)
+        quota = _quota(real, params, target, synthetic.num_rows)
         added: dict[Any, int] = {}
 
-        def batches() -> Iterator[pd.DataFrame]:
-            yield real.assign(is_synthetic=False)
-            for batch in synthetic.iter_batches(batch_size=65_536):
-                frame = batch.to_pandas()[list(real.columns)]
-                frame = _take(frame, quota, added, target)
+        def batches() -> Iterator[pd.DataFrame | pa.RecordBatch]:
+            if isinstance(real, ParquetParts):  # streamed: a train table need not fit in memory
+                for batch in real.iter_batches(AUGMENT_BATCH_ROWS):
+                    yield batch.append_column("is_synthetic", pa.array(np.zeros(batch.num_rows, dtype=bool)))
+            else:
+                yield real.assign(is_synthetic=False)
+            for batch in synthetic.iter_batches(AUGMENT_BATCH_ROWS):
+                frame = _take(batch.to_pandas()[columns], quota, added, target)
                 if len(frame):
-                    yield frame.astype(real.dtypes.to_dict()).assign(is_synthetic=True)
+                    yield frame.assign(is_synthetic=True)  # cast to the real rows' types on writing
             short = {k: want - added.get(k, 0) for k, want in quota.items() if k is not None and want > added.get(k, 0)}
             if short:
                 raise SynthgenError(
@@ -288,17 +325,26 @@ def augment(
                 )
 
         rows = write_parquet_batches(batches(), out)
-        summary.update(real=len(real), synthetic=rows - len(real), strategy=params.strategy, out=str(out))
+        summary.update(real=n_real, synthetic=rows - n_real, strategy=params.strategy, out=str(out))
     return rows
 
 
-def _quota(real: pd.DataFrame, params: AugmentParams, target: str | None, available: int, path: Any) -> dict[Any, int]:
+def _quota(
+    real: pd.DataFrame | ParquetParts, params: AugmentParams, target: str | None, available: int
+) -> dict[Any, int]:
     """Synthetic rows wanted per class (key None = any class)."""
     if params.strategy == "append":
         return {None: available if params.rows is None else params.rows}
-    if not target or target not in real.columns:
+    columns = real.names if isinstance(real, ParquetParts) else list(real.columns)
+    if not target or target not in columns:
         raise SynthgenError("augment.strategy balance needs the class target (--target or the dataset spec)")
-    return balance_counts(real[target].value_counts().to_dict(), params.rows)
+    if isinstance(real, pd.DataFrame):
+        return balance_counts(real[target].value_counts().to_dict(), params.rows)
+    counts: dict[Any, int] = {}
+    for batch in real.iter_batches(AUGMENT_BATCH_ROWS, [target]):
+        for value, n in batch.column(target).to_pandas().value_counts().items():
+            counts[value] = counts.get(value, 0) + int(n)
+    return balance_counts(counts, params.rows)
 
 
 def _take(frame: pd.DataFrame, quota: dict[Any, int], added: dict[Any, int], target: str | None) -> pd.DataFrame:
