@@ -265,18 +265,12 @@ def _bounded(path: str | Path, max_rows: int, seed: int) -> tuple[pd.DataFrame, 
 def _exact_over_all_rows(train: str | Path, holdout: str | Path, synthetic: str | Path, schema: Schema) -> dict:
     """Category coverage, train's value ranges and category sets, and copy rates over every row
     (streamed), where the checks see samples."""
+    from synthgen.validation.gate import categorical_columns, check_categories
     from synthgen.validation.streaming import category_sets, copy_rates, value_ranges
 
-    categorical = [c.name for c in schema.columns if c.kind in ("categorical", "boolean") and c.modelled]
     numeric = [c.name for c in schema.columns if c.kind in ("numeric", "integer") and c.modelled]
-    seen, held = category_sets(train, categorical), category_sets(holdout, categorical)
-    for name in categorical:
-        unseen = held[name] - seen[name]
-        if unseen:
-            raise SynthgenError(
-                f"{holdout}: column {name!r} has value(s) {sorted(map(str, unseen))[:5]} that train lacks; "
-                "re-split with `synthgen ingest`, which keeps every category in train"
-            )
+    seen = category_sets(train, categorical_columns(schema))
+    check_categories(seen, category_sets(holdout, categorical_columns(schema)), str(holdout))
     return {
         "copy_rates": copy_rates(train, holdout, synthetic, [c.name for c in schema.columns if c.modelled]),
         "train_ranges": value_ranges(train, numeric),

@@ -34,16 +34,27 @@ def check_synthetic(synthetic: pd.DataFrame, schema: Schema, where: str) -> None
         raise SynthgenError(f"{where}: synthetic table has no rows; sample with --rows > 0")
 
 
+def categorical_columns(schema: Schema) -> list[str]:
+    return [c.name for c in schema.columns if c.kind in ("categorical", "boolean") and c.modelled]
+
+
 def check_holdout(train: pd.DataFrame, holdout: pd.DataFrame, schema: Schema, where: str) -> None:
     """A category present only in the holdout means the split cannot be judged fairly."""
-    for col in schema.columns:
-        if col.kind in ("categorical", "boolean") and col.modelled:
-            unseen = set(holdout[col.name].dropna().unique()) - set(train[col.name].dropna().unique())
-            if unseen:
-                raise SynthgenError(
-                    f"{where}: column {col.name!r} has value(s) {sorted(map(str, unseen))[:5]} that train lacks; "
-                    "re-split with `synthgen ingest`, which keeps every category in train"
-                )
+    names = categorical_columns(schema)
+    check_categories(
+        {c: set(train[c].dropna().unique()) for c in names}, {c: set(holdout[c].dropna()) for c in names}, where
+    )
+
+
+def check_categories(train: dict[str, set[Any]], holdout: dict[str, set[Any]], where: str) -> None:
+    """The same on category sets (streamed over tables too large to load)."""
+    for name, values in holdout.items():
+        unseen = values - train[name]
+        if unseen:
+            raise SynthgenError(
+                f"{where}: column {name!r} has value(s) {sorted(map(str, unseen))[:5]} that train lacks; "
+                "re-split with `synthgen ingest`, which keeps every category in train"
+            )
 
 
 def _record(check: Check, threshold: float, level: str) -> dict[str, Any]:
