@@ -123,8 +123,9 @@ def train(
 ) -> Synthesizer:
     """Fit the configured model on a table and save it as data."""
     with timed("train") as summary:
-        large = is_parquet(data) and ParquetParts(data).num_rows > params.max_rows
-        frame = ParquetParts(data).sample(params.max_rows, seed) if large else read_table(data)
+        table = ParquetParts(data) if is_parquet(data) else None
+        large = table is not None and table.num_rows > params.max_rows
+        frame = table.sample(params.max_rows, seed) if large else read_table(data)
         if schema is not None and target and schema.target != target:
             raise SynthgenError(f"--target {target!r} differs from the schema's target {schema.target!r}; drop one")
         synth = Synthesizer(params.model, target, seed, train_params=params, columns=columns, schema=schema)
@@ -264,17 +265,24 @@ def _bounded(path: str | Path, max_rows: int, seed: int) -> tuple[pd.DataFrame, 
 
 def _exact_over_all_rows(train: str | Path, holdout: str | Path, synthetic: str | Path, schema: Schema) -> dict:
     """Category coverage, train's value ranges and category sets, and copy rates over every row
-    (streamed), where the checks see samples."""
+    (one streamed pass per table), where the checks see samples."""
     from synthgen.validation.gate import categorical_columns, check_categories
-    from synthgen.validation.streaming import category_sets, copy_rates, value_ranges
+    from synthgen.validation.streaming import copy_rate, summarise
 
+    categorical = categorical_columns(schema)
     numeric = [c.name for c in schema.columns if c.kind in ("numeric", "integer") and c.modelled]
-    seen = category_sets(train, categorical_columns(schema))
-    check_categories(seen, category_sets(holdout, categorical_columns(schema)), str(holdout))
+    keyed = [c.name for c in schema.columns if c.modelled]
+    real = summarise(train, categorical, numeric, keyed)
+    held = summarise(holdout, categorical, keyed=keyed)
+    check_categories(real.categories, held.categories, str(holdout))
+    train_keys = np.unique(real.keys)
     return {
-        "copy_rates": copy_rates(train, holdout, synthetic, [c.name for c in schema.columns if c.modelled]),
-        "train_ranges": value_ranges(train, numeric),
-        "train_categories": seen,
+        "copy_rates": {
+            "synthetic_copy_rate": copy_rate(summarise(synthetic, keyed=keyed).keys, train_keys),
+            "holdout_copy_rate": copy_rate(held.keys, train_keys),
+        },
+        "train_ranges": real.ranges,
+        "train_categories": real.categories,
     }
 
 

@@ -1,13 +1,14 @@
 """Exact answers over every row, read in batches: what a bounded sample cannot give.
 
 The distribution checks look at a seeded sample of at most `validate.max_rows` rows per table;
-row counts, category sets and value ranges (the schema suite must not call a rare real value
-impossible) and copies of train rows need all of them, so they stream through the Parquet files
-with bounded memory (a hash per train row).
+category coverage, category sets and value ranges (the schema suite must not call a rare real value
+impossible) and copies of train rows need all of them, so each table is read once, streamed, with
+memory bounded by a hash per row.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,49 +21,36 @@ from synthgen.validation.distance import row_keys
 BATCH_ROWS = 200_000
 
 
-def category_sets(path: str | Path, columns: list[str]) -> dict[str, set[Any]]:
-    """Every non-missing value of each column, over all rows."""
-    found: dict[str, set[Any]] = {c: set() for c in columns}
-    if not columns:
-        return found
-    for batch in ParquetParts(path).iter_batches(BATCH_ROWS, columns):
-        for name in columns:
-            found[name].update(pc.unique(pc.drop_null(batch.column(name))).to_pylist())
-    return found
+@dataclass
+class Summary:
+    """One table's exact statistics, from a single streamed pass."""
+
+    categories: dict[str, set[Any]] = field(default_factory=dict)  # every non-missing value
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # min and max, missing skipped
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # one hash per row
 
 
-def value_ranges(path: str | Path, columns: list[str]) -> dict[str, tuple[float, float]]:
-    """Each numeric column's minimum and maximum over all rows (missing values skipped)."""
-    low = {c: float("inf") for c in columns}
-    high = {c: float("-inf") for c in columns}
-    if not columns:
-        return {}
+def summarise(path: str | Path, categorical: list[str] = (), numeric: list[str] = (), keyed: list[str] = ()) -> Summary:
+    """Category sets of `categorical`, ranges of `numeric` and row hashes over `keyed`, in one pass."""
+    columns = sorted({*categorical, *numeric, *keyed})
+    summary = Summary(categories={c: set() for c in categorical})
+    low, high, keys = {}, {}, []
     for batch in ParquetParts(path).iter_batches(BATCH_ROWS, columns):
-        for name in columns:
+        for name in categorical:
+            summary.categories[name].update(pc.unique(pc.drop_null(batch.column(name))).to_pylist())
+        for name in numeric:
             found = pc.min_max(batch.column(name)).as_py()
             if found["min"] is not None:
-                low[name], high[name] = min(low[name], found["min"]), max(high[name], found["max"])
-    return {c: (low[c], high[c]) for c in columns if low[c] <= high[c]}
+                low[name] = min(low.get(name, found["min"]), found["min"])
+                high[name] = max(high.get(name, found["max"]), found["max"])
+        if keyed:
+            keys.append(row_keys(batch.to_pandas(), list(keyed)).to_numpy(np.uint64))
+    summary.ranges = {name: (low[name], high[name]) for name in low}
+    if keys:
+        summary.keys = np.concatenate(keys)
+    return summary
 
 
-def _keys(path: str | Path, columns: list[str]) -> np.ndarray:
-    parts = [
-        row_keys(batch.to_pandas(), columns).to_numpy(np.uint64)
-        for batch in ParquetParts(path).iter_batches(BATCH_ROWS, columns)
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-
-
-def copy_rates(train: str | Path, holdout: str | Path, synthetic: str | Path, columns: list[str]) -> dict[str, float]:
-    """Share of all synthetic and all holdout rows equal in every column to some train row."""
-    train_keys = np.unique(_keys(train, columns))
-
-    def rate(path: str | Path) -> float:
-        keys = _keys(path, columns)
-        return float(np.isin(keys, train_keys).mean()) if len(keys) else 0.0
-
-    return {"synthetic_copy_rate": rate(synthetic), "holdout_copy_rate": rate(holdout)}
-
-
-def row_count(path: str | Path) -> int:
-    return ParquetParts(path).num_rows
+def copy_rate(keys: np.ndarray, train_keys: np.ndarray) -> float:
+    """Share of rows whose hash is among train's."""
+    return float(np.isin(keys, train_keys).mean()) if len(keys) else 0.0
