@@ -20,7 +20,7 @@ from synthgen.config import DatasetSpec, Params, check_names, load_params, load_
 from synthgen.data.images import IMAGE, LABEL, export_folders
 from synthgen.data.schema import Schema
 from synthgen.errors import GateFailed, SynthgenError
-from synthgen.io import atomic_path, read_json, read_table
+from synthgen.io import atomic_path, claim_output_dir, mark_output_dir, read_json, read_table
 from synthgen.layout import DatasetPaths
 from synthgen.sampling.parts import detect_world
 from synthgen.sampling.plan import parse_conditions
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", help="synthetic Parquet from `synthgen sample`")
     p.add_argument("--out", help="Parquet file to write")
     p.add_argument("--target", help="class target (needed by strategy balance)")
-    p.add_argument("--metrics", help="metrics.json from validate; refuses to run unless the gate passed")
+    p.add_argument("--metrics", help="metrics.json from validate of this --synthetic; refuses unless its gate passed")
     p.add_argument("--strategy", choices=["append", "balance"], help="overrides augment.strategy")
 
     p = command("export", "write a Parquet of images (from sample or augment) as a class-per-folder PNG tree", False)
@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("run", "every stage for one file, without DVC", dataset=False)
     p.add_argument("--source", required=True, help="CSV, Parquet (file or directory) or JSON Lines file")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", required=True, help="output directory: new, empty, or one an earlier run wrote")
     p.add_argument("--target", help="class or regression target column (sensor: the per-entity label)")
     _sensor_arguments(p)
     p.add_argument("--rows", type=_positive, help="synthetic rows, or entities for sensor data (default: x multiple)")
@@ -252,7 +252,7 @@ def _dispatch(args: argparse.Namespace) -> None:
         )
     elif cmd == "augment":
         if not spec:
-            _need(args, "train", "synthetic", "out")
+            _need(args, "train", "synthetic", "out", "metrics")
         augment_params = _section(params, spec, "augment")
         if args.strategy:
             augment_params = augment_params.model_copy(update={"strategy": args.strategy})
@@ -267,8 +267,8 @@ def _dispatch(args: argparse.Namespace) -> None:
             paths.synthetic if spec else args.synthetic,
             paths.augmented if spec else args.out,
             augment_params,
-            LABEL if _modality(prepared) == "image" else target,
             paths.reports / "metrics.json" if spec else args.metrics,
+            LABEL if _modality(prepared) == "image" else target,
         )
     elif cmd == "export":
         _export(args.source, Path(args.out))
@@ -340,8 +340,10 @@ def _run_modality(
     train_params = params.train.model_copy(update={**updates, "model_config_": {}} if args.model is None else updates)
     check_names(params.model_copy(update={"train": train_params}), "--model/--params")
     gate_failure: GateFailed | None = None
+    claim_output_dir(args.out)
     with atomic_path(args.out) as out:
         out.mkdir(parents=True)
+        mark_output_dir(out)
         layout = ingest(out / "prepared")
         train, holdout = out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet"
         stage.train(train, layout, out / "model", train_params, seed, out / "loss.csv")
@@ -353,7 +355,7 @@ def _run_modality(
             gate_failure = GateFailed(str(exc).replace(str(out), str(args.out)))
         if gate_failure is None:
             pipeline.augment(
-                train, out / "synthetic.parquet", out / "augmented.parquet", augment, target, out / "metrics.json"
+                train, out / "synthetic.parquet", out / "augmented.parquet", augment, out / "metrics.json", target
             )
     log.info("run: outputs in %s", args.out)
     if gate_failure is not None:
@@ -370,8 +372,10 @@ def _run(args: argparse.Namespace, params: Params, seed: int) -> None:
     train_params = params.train.model_copy(update=updates)
     check_names(params.model_copy(update={"train": train_params}), "--model/--params")
     gate_failure: GateFailed | None = None
+    claim_output_dir(args.out)
     with atomic_path(args.out) as out:
         out.mkdir(parents=True)
+        mark_output_dir(out)
         pipeline.ingest(args.source, out / "prepared", params.ingest, seed, args.target)
         schema = Schema.load(out / "prepared" / "schema.json")
         train, holdout = out / "prepared" / "train.parquet", out / "prepared" / "holdout.parquet"
@@ -388,8 +392,8 @@ def _run(args: argparse.Namespace, params: Params, seed: int) -> None:
                 out / "synthetic.parquet",
                 out / "augmented.parquet",
                 params.augment,
-                args.target,
                 out / "metrics.json",
+                args.target,
             )
     log.info("run: outputs in %s", args.out)
     if gate_failure is not None:

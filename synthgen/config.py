@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,22 +62,26 @@ class CheckParams(Section):
     level: Literal["fail", "warn", "off"] = "fail"
 
 
+# Calibrated privacy checks score a one-sided p-value (validation/calibration.py); their threshold
+# is the false-alarm rate accepted on genuine unseen data, so it means the same at any table size.
+PRIVACY_ALPHA = 0.001
+
+
 def _default_checks() -> dict[str, CheckParams]:
     return {
         "quality": CheckParams(threshold=0.80),
         "column_shapes": CheckParams(threshold=0.80, level="warn"),
         "column_pair_trends": CheckParams(threshold=0.80),
-        "dcr_share": CheckParams(threshold=0.65),
-        "exact_copies": CheckParams(threshold=0.01),
-        "dcr_ratio": CheckParams(threshold=0.70),
+        "dcr_share": CheckParams(threshold=PRIVACY_ALPHA),
+        "near_copies": CheckParams(threshold=PRIVACY_ALPHA),
+        "exact_copies": CheckParams(threshold=PRIVACY_ALPHA),
+        "membership_inference": CheckParams(threshold=PRIVACY_ALPHA),
         "expectations": CheckParams(threshold=1.0),
-        "detection": CheckParams(threshold=0.80),
-        "alpha_precision": CheckParams(threshold=0.80, level="warn"),
-        "beta_recall": CheckParams(threshold=0.80, level="warn"),
+        "detection": CheckParams(threshold=0.30),
+        "alpha_precision": CheckParams(threshold=0.70, level="warn"),
+        "beta_recall": CheckParams(threshold=0.70, level="warn"),
         "utility": CheckParams(threshold=0.80, level="warn"),
         "augmentation_gain": CheckParams(threshold=-0.05, level="warn"),
-        "nndr_ratio": CheckParams(threshold=0.70),
-        "membership_inference": CheckParams(threshold=0.65),
         "singling_out_risk": CheckParams(threshold=0.20),
         "linkability_risk": CheckParams(threshold=0.20),
         "inference_risk": CheckParams(threshold=0.20),
@@ -87,21 +92,28 @@ def _default_checks() -> dict[str, CheckParams]:
         "autocorrelation": CheckParams(threshold=0.10, level="warn"),
         "cross_correlation": CheckParams(threshold=0.10, level="warn"),
         "spectrum": CheckParams(threshold=0.20, level="warn"),
-        "sequence_dcr_ratio": CheckParams(threshold=0.70),
-        "sequence_dcr_share": CheckParams(threshold=0.65),
+        "sequence_dcr_share": CheckParams(threshold=PRIVACY_ALPHA),
+        "sequence_near_copies": CheckParams(threshold=PRIVACY_ALPHA),
+        "sequence_membership_inference": CheckParams(threshold=PRIVACY_ALPHA),
         "sequence_expectations": CheckParams(threshold=1.0),
         # images
         "fid": CheckParams(threshold=10.0, level="warn"),
         "kid": CheckParams(threshold=0.05, level="warn"),
         "image_precision": CheckParams(threshold=0.70, level="warn"),
         "image_recall": CheckParams(threshold=0.70, level="warn"),
-        "image_detection": CheckParams(threshold=0.80),
+        "image_detection": CheckParams(threshold=0.30),
         "image_utility": CheckParams(threshold=0.90),
         "rare_class_gain": CheckParams(threshold=-0.05, level="warn"),
-        "image_dcr_ratio": CheckParams(threshold=0.90),
-        "image_ssim_ratio": CheckParams(threshold=0.75),
+        "image_dcr_share": CheckParams(threshold=PRIVACY_ALPHA),
+        "image_near_copies": CheckParams(threshold=PRIVACY_ALPHA),
+        "image_membership_inference": CheckParams(threshold=PRIVACY_ALPHA),
         "image_expectations": CheckParams(threshold=1.0),
     }
+
+
+def default_check(name: str) -> CheckParams | None:
+    """The shipped threshold and level of a check (None for a check with no default)."""
+    return _default_checks().get(name)
 
 
 class ValidateParams(Section):
@@ -109,6 +121,14 @@ class ValidateParams(Section):
 
     checks: dict[str, CheckParams] = Field(default_factory=_default_checks)
     max_rows: int = Field(20_000, ge=10, description="seeded sample cap for distribution checks")
+    accept_inconclusive: list[str] = Field(
+        default_factory=list,
+        description="fail-level checks whose inconclusive result (cannot be computed) is accepted, not a failure",
+    )
+    allow_unsafe: dict[str, str] = Field(
+        default_factory=dict,
+        description="privacy checks allowed looser than shipped, each with the reason (shown in report and metrics)",
+    )
 
     @field_validator("checks", mode="before")
     @classmethod
@@ -135,6 +155,15 @@ class AugmentParams(Section):
 class Params(Section):
     seed: int = 0
     datasets: list[str] = Field(default_factory=list)
+
+    @field_validator("datasets")
+    @classmethod
+    def _plain_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not DATASET_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a plain dataset name (letters, digits, '_', '-')")
+        return value
+
     ingest: IngestParams = Field(default_factory=IngestParams)
     train: TrainParams = Field(default_factory=TrainParams)
     sample: SampleParams = Field(default_factory=SampleParams)
@@ -205,7 +234,21 @@ def load_params(path: str | Path | None = "params.yaml") -> Params:
     return _validated(Params, _load_yaml(Path(path)), str(path))
 
 
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def check_dataset_name(name: str, where: str = "--dataset") -> str:
+    """Dataset names are plain names: they become paths under pipelines/, data/, models/, reports/."""
+    if not DATASET_NAME.fullmatch(name):
+        raise SynthgenError(
+            f"{where}: {name!r} is not a plain dataset name; use letters, digits, '_' and '-' "
+            "(no path separators, no '..'), naming pipelines/<name>.yaml"
+        )
+    return name
+
+
 def load_spec(name: str, pipelines_dir: str | Path = "pipelines") -> DatasetSpec:
+    check_dataset_name(name)
     return _validated(DatasetSpec, _load_yaml(Path(pipelines_dir) / f"{name}.yaml"), f"pipelines/{name}.yaml")
 
 
@@ -230,3 +273,6 @@ def check_names(params: Params, where: str = "params.yaml") -> None:
     if unknown:
         raise SynthgenError(f"{where}: validate.checks: unknown check(s) {unknown}; known: {', '.join(CHECKS.names())}")
     MODELS.get(params.train.model).parse_config(params.train.model_config_)
+    from synthgen.validation.gate import check_params
+
+    check_params(params.validate_, f"{where}: validate")

@@ -120,7 +120,8 @@ def validate(
     """Score synthetic images against train and holdout; raise GateFailed when the gate fails."""
     from synthgen.reporting.images import write_image_report
     from synthgen.validation.base import Context
-    from synthgen.validation.gate import compact_metrics, judge_all, summary_table
+    from synthgen.validation.binding import bind
+    from synthgen.validation.gate import compact_metrics, failed_checks, judge_all, summary_table
     from synthgen.validation.images import ImageContext
 
     with timed("validate") as summary:
@@ -150,13 +151,13 @@ def validate(
         )
         result = judge_all(ctx, params, "image", problems)
         counts = {"train": len(real.labels), "holdout": len(holdout.labels), "synthetic": len(synthetic_table)}
-        metrics = {**result, "rows": counts}
+        metrics = bind({**result, "rows": counts}, synthetic_path)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_json(compact_metrics(metrics), out_dir / "metrics.json")
         write_json(metrics, out_dir / "details.json")
         report = write_image_report(metrics, ctx, out_dir, f"synthgen image report: {Path(synthetic_path).name}")
         print(summary_table(metrics), flush=True)
-        scores = {k: v["score"] for k, v in metrics["checks"].items() if k in ("image_detection", "image_dcr_ratio")}
+        scores = {k: v["score"] for k, v in metrics["checks"].items() if k in ("image_detection", "image_near_copies")}
         summary.update(
             synthetic=counts["synthetic"],
             gate="passed" if metrics["passed"] else "FAILED",
@@ -164,8 +165,7 @@ def validate(
             report=str(report),
         )
     if not metrics["passed"]:
-        failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"] + (
-            ["schema problems"] if problems else []
+        raise GateFailed(
+            f"validation gate failed on {', '.join(failed_checks(metrics))}; see {out_dir / 'metrics.json'}"
         )
-        raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")
     return metrics

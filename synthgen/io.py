@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -164,6 +165,41 @@ def parquet_files(path: str | Path) -> list[Path]:
     if not files:
         raise SynthgenError(f"{path}: no .parquet files in this directory; check the path")
     return files
+
+
+def table_digest(path: str | Path) -> str:
+    """SHA-256 over the bytes of a table's files (a Parquet file, or every part of a directory, in
+    order): metrics.json carries it, so a gate verdict vouches for exactly one synthetic set."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    for file in parquet_files(path) if is_parquet(path) else [path]:
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+OUTPUT_MARKER = ".synthgen-output"
+
+
+def claim_output_dir(path: str | Path, option: str = "--out") -> None:
+    """Refuse a directory synthgen did not write: an output directory is replaced whole, so it must be
+    new, empty, or hold the marker a previous synthgen run left there."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise SynthgenError(f"{path}: {option} is an existing file; give a new directory")
+    if any(path.iterdir()) and not (path / OUTPUT_MARKER).is_file():
+        raise SynthgenError(
+            f"{path}: {option} is a non-empty directory synthgen did not write (no {OUTPUT_MARKER}); "
+            "give a new or empty directory"
+        )
+
+
+def mark_output_dir(path: Path) -> None:
+    """Leave the marker that lets a later run replace this directory."""
+    (path / OUTPUT_MARKER).write_text("written by synthgen run; a later run with the same --out replaces it\n")
 
 
 class ParquetParts:

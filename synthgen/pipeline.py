@@ -23,7 +23,6 @@ from synthgen.io import (
     ParquetParts,
     atomic_path,
     is_parquet,
-    read_json,
     read_table,
     write_json,
     write_parquet,
@@ -207,7 +206,8 @@ def validate(
     """Score the synthetic set, write metrics.json and GX results; raise GateFailed when the gate fails."""
     from synthgen.reporting import write_report
     from synthgen.validation import run_gate
-    from synthgen.validation.gate import check_holdout, check_synthetic, compact_metrics, summary_table
+    from synthgen.validation.binding import bind
+    from synthgen.validation.gate import check_holdout, check_synthetic, compact_metrics, failed_checks, summary_table
 
     with timed("validate") as summary:
         paths = (train_path, holdout_path, synthetic_path)
@@ -224,7 +224,9 @@ def validate(
             check_holdout(real_train, holdout, schema, str(holdout_path))
         out_dir = Path(out_dir)
         rows = {"train": n_train, "holdout": n_holdout, "synthetic": n_synthetic}
-        metrics = run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir, rows, exact or {})
+        metrics = bind(
+            run_gate(real_train, holdout, synthetic, schema, params, seed, out_dir, rows, exact or {}), synthetic_path
+        )
         write_json(compact_metrics(metrics), out_dir / "metrics.json")
         write_json(metrics, out_dir / "details.json")
         report = write_report(
@@ -242,10 +244,9 @@ def validate(
             synthetic=n_synthetic, gate="passed" if metrics["passed"] else "FAILED", **scores, report=str(report)
         )
     if not metrics["passed"]:
-        failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"] + (
-            ["schema problems"] if metrics["problems"] else []
+        raise GateFailed(
+            f"validation gate failed on {', '.join(failed_checks(metrics))}; see {out_dir / 'metrics.json'}"
         )
-        raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")
     return metrics
 
 
@@ -267,7 +268,7 @@ def _exact_over_all_rows(train: str | Path, holdout: str | Path, synthetic: str 
     """Category coverage, train's value ranges and category sets, and copy rates over every row
     (one streamed pass per table), where the checks see samples."""
     from synthgen.validation.gate import categorical_columns, check_categories
-    from synthgen.validation.streaming import copy_rate, summarise
+    from synthgen.validation.streaming import copy_count, summarise
 
     categorical = categorical_columns(schema)
     numeric = [c.name for c in schema.columns if c.kind in ("numeric", "integer") and c.modelled]
@@ -276,10 +277,13 @@ def _exact_over_all_rows(train: str | Path, holdout: str | Path, synthetic: str 
     held = summarise(holdout, categorical, keyed=keyed)
     check_categories(real.categories, held.categories, str(holdout))
     train_keys = np.unique(real.keys)
+    synthetic_keys = summarise(synthetic, keyed=keyed).keys
     return {
-        "copy_rates": {
-            "synthetic_copy_rate": copy_rate(summarise(synthetic, keyed=keyed).keys, train_keys),
-            "holdout_copy_rate": copy_rate(held.keys, train_keys),
+        "copy_counts": {
+            "synthetic": copy_count(synthetic_keys, train_keys),
+            "synthetic_rows": len(synthetic_keys),
+            "holdout": copy_count(held.keys, train_keys),
+            "holdout_rows": len(held.keys),
         },
         "train_ranges": real.ranges,
         "train_categories": real.categories,
@@ -291,13 +295,15 @@ def augment(
     synthetic_path: str | Path,
     out: str | Path,
     params: AugmentParams,
+    metrics_path: str | Path,
     target: str | None = None,
-    metrics_path: str | Path | None = None,
 ) -> int:
-    """Real train rows plus synthetic rows, marked by `is_synthetic`, streamed into one Parquet."""
+    """Real train rows plus synthetic rows, marked by `is_synthetic`, streamed into one Parquet; only
+    for a synthetic file that `metrics_path` shows passed the gate (validation/binding.py)."""
+    from synthgen.validation.binding import require_passed
+
     with timed("augment") as summary:
-        if metrics_path is not None and not read_json(metrics_path).get("passed"):
-            raise GateFailed(f"{metrics_path}: the synthetic set failed validation; refusing to augment")
+        require_passed(metrics_path, synthetic_path)
         real = ParquetParts(train_path) if is_parquet(train_path) else read_table(train_path)
         columns = real.names if isinstance(real, ParquetParts) else list(real.columns)
         n_real = real.num_rows if isinstance(real, ParquetParts) else len(real)

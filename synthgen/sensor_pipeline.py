@@ -129,7 +129,8 @@ def validate(
     """Score synthetic entities against train and holdout; raise GateFailed when the gate fails."""
     from synthgen.reporting.sequences import write_sequence_report
     from synthgen.validation.base import Context
-    from synthgen.validation.gate import compact_metrics, judge_all, summary_table
+    from synthgen.validation.binding import bind
+    from synthgen.validation.gate import compact_metrics, failed_checks, judge_all, summary_table
     from synthgen.validation.sequences import SequenceContext, nearest_distances
 
     with timed("validate") as summary:
@@ -156,7 +157,7 @@ def validate(
             "holdout": holdout[layout.entity].nunique(),
             "synthetic": synthetic[layout.entity].nunique() if layout.entity in synthetic else 0,
         }
-        metrics = {**result, "rows": entities}
+        metrics = bind({**result, "rows": entities}, synthetic_path)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_json(compact_metrics(metrics), out_dir / "metrics.json")
         write_json(metrics, out_dir / "details.json")
@@ -166,7 +167,7 @@ def validate(
         )
         print(summary_table(metrics), flush=True)
         scores = {
-            k: v["score"] for k, v in metrics["checks"].items() if k in ("discriminative_score", "sequence_dcr_ratio")
+            k: v["score"] for k, v in metrics["checks"].items() if k in ("discriminative_score", "sequence_near_copies")
         }
         summary.update(
             synthetic=entities["synthetic"],
@@ -175,8 +176,7 @@ def validate(
             report=str(report),
         )
     if not metrics["passed"]:
-        failed = [k for k, v in metrics["checks"].items() if v["verdict"] == "fail"] + (
-            ["schema problems"] if problems else []
+        raise GateFailed(
+            f"validation gate failed on {', '.join(failed_checks(metrics))}; see {out_dir / 'metrics.json'}"
         )
-        raise GateFailed(f"validation gate failed on {', '.join(failed)}; see {out_dir / 'metrics.json'}")
     return metrics

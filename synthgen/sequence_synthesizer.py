@@ -23,6 +23,7 @@ import synthgen
 import synthgen.models  # noqa: F401  (registers every model)
 from synthgen.config import ColumnOverride, TrainParams
 from synthgen.data.sequences import LENGTH, SequenceLayout, to_arrays, to_long
+from synthgen.encoding.protection import protected_grid, protected_offset
 from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path, read_json, write_json
 from synthgen.models.base import SequenceModel
@@ -39,7 +40,14 @@ def _id_offset(ids: np.ndarray) -> int | None:
     which this object never sees, as long as they are numbered like train's)."""
     if not np.issubdtype(ids.dtype, np.integer):
         return None
-    return int(10 ** len(str(max(int(ids.max()), 0) * 2)))
+    return protected_offset(ids.max())
+
+
+def _protected_starts(starts: np.ndarray) -> list[float]:
+    """Start times to draw from: means of k or more real starts (no recording's own start), kept on
+    whole seconds when the real ones are."""
+    grid = protected_grid(np.sort(starts), 1000)
+    return (np.round(grid) if np.allclose(starts, np.round(starts)) else grid).tolist()
 
 
 class SequenceSynthesizer:
@@ -86,7 +94,7 @@ class SequenceSynthesizer:
             "mean": valid.mean(axis=0).tolist(),
             "std": np.where(std > 0, std, 1.0).tolist(),
             "n_entities": len(arrays.ids),
-            "starts": arrays.starts.tolist(),
+            "starts": _protected_starts(np.asarray(arrays.starts, dtype=float)),
             "id_offset": _id_offset(arrays.ids),
         }
         layout.classes = sorted(arrays.static[layout.target].dropna().unique().tolist()) if layout.target else []

@@ -20,6 +20,7 @@ import synthgen.models  # noqa: F401  (registers every model)
 from synthgen.config import ColumnOverride, TrainParams
 from synthgen.data.schema import Schema, infer_schema
 from synthgen.encoding import TableEncoder
+from synthgen.encoding.protection import protected_offset
 from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path, read_json, write_json
 from synthgen.models.base import TabularModel
@@ -105,7 +106,7 @@ class Synthesizer:
             "class_counts": np.bincount(y, minlength=self.encoder.n_classes).tolist() if self.schema.classes else [],
             "null_rates": {c.name: float(frame[c.name].isna().mean()) for c in self.schema.columns if not c.modelled},
             "id_offsets": {
-                c.name: int(pd.to_numeric(frame[c.name], errors="coerce").max()) + 1
+                c.name: protected_offset(pd.to_numeric(frame[c.name], errors="coerce").max())
                 for c in self.schema.columns
                 if c.kind == "id" and c.dtype.startswith(("int", "Int", "uint"))
             },

@@ -14,6 +14,17 @@ REPO = Path(__file__).resolve().parents[1]
 PENGUINS = REPO / "data" / "raw" / "penguins" / "penguins.csv"
 
 
+def passed_gate(synthetic: Path) -> Path:
+    """A metrics.json that passes `synthetic` (bound to its hash), for tests of augment's mixing alone:
+    the gate itself is tested in tests/unit/validation and tests/redteam."""
+    from synthgen.io import write_json
+    from synthgen.validation.binding import bind
+
+    path = Path(synthetic).with_name(Path(synthetic).name + ".metrics.json")
+    write_json(bind({"passed": True}, synthetic), path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def penguins() -> pd.DataFrame:
     return pd.read_csv(PENGUINS)

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from synthgen.config import ColumnOverride, IngestParams
 from synthgen.data.schema import Schema, infer_schema
+from synthgen.encoding.protection import protected_offset
 from synthgen.errors import SynthgenError
 from synthgen.io import ParquetParts
 
@@ -121,5 +122,5 @@ def population(path: str | Path, schema: Schema) -> dict[str, Any]:
     return {
         "n_train": totals.rows,
         "class_counts": [int(counts.get(c, 0)) for c in schema.classes],
-        "id_offsets": {name: int(high) + 1 for name, high in totals.maxima.items()},
+        "id_offsets": {name: protected_offset(high) for name, high in totals.maxima.items()},
     }

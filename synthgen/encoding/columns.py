@@ -9,6 +9,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from synthgen.data.schema import ColumnSchema
+from synthgen.encoding.protection import PROTECT_K, protected_grid
 
 MAX_QUANTILES = 1000
 MAX_DECIMALS = 6
@@ -35,6 +36,10 @@ def to_float(values: pd.Series, col: ColumnSchema) -> np.ndarray:
 class NumericEncoder:
     """Quantile transform to a standard normal, with ties spread over their plateau.
 
+    The quantile grid is protected (encoding/protection.py): each point is the mean of k or more
+    sorted values, so the saved state holds no individual's value and decoding never emits the real
+    extremes, only the mean of the k most extreme.
+
     Spreading ties lets the model learn a smooth density while the inverse maps the whole
     plateau back to the spike, so point masses, value grids and integers survive decoding.
     """
@@ -46,8 +51,7 @@ class NumericEncoder:
     def fit(self, values: pd.Series) -> NumericEncoder:
         x = to_float(values, self.col)
         finite = np.sort(x[~np.isnan(x)])
-        n_q = int(min(MAX_QUANTILES, len(finite)))
-        quantiles = np.quantile(finite, np.linspace(0, 1, n_q)) if n_q > 1 else finite
+        quantiles = protected_grid(finite, MAX_QUANTILES)  # block means of ≥ k values: no one's own value
         grid = 0 if self.col.kind == "integer" else _decimals(finite)
         if self.col.kind == "datetime":
             grid = 0 if np.all(np.mod(finite, 86400) == 0) else grid
@@ -127,31 +131,31 @@ def _native(value: Any) -> Any:
 
 
 class CategoricalEncoder:
-    """One-hot (±1) over frequent categories; rare ones share a slot and are redrawn by frequency."""
+    """One-hot (±1) over categories seen at least k times (encoding/protection.py). Rarer ones share
+    an "other" slot that is neither stored nor emitted: it decodes to a frequent category, drawn by
+    frequency, or to missing when no category is frequent."""
 
-    def __init__(self, col: ColumnSchema, state: dict[str, Any] | None = None, min_count: int = 2) -> None:
+    def __init__(self, col: ColumnSchema, state: dict[str, Any] | None = None, min_count: int = PROTECT_K) -> None:
         self.col = col
         self.state = state or {}
         self.min_count = min_count
 
     def fit(self, values: pd.Series) -> CategoricalEncoder:
         counts = values.value_counts(dropna=True)
-        frequent = [(_native(v), int(c)) for v, c in counts.items() if c >= self.min_count]
-        rare = [(_native(v), int(c)) for v, c in counts.items() if c < self.min_count]
-        if len(frequent) == 0 and rare:  # everything rare: keep them all as categories
-            frequent, rare = rare, []
-        slots = [v for v, _ in sorted(frequent, key=lambda vc: str(vc[0]))]
+        frequent = sorted(
+            ((_native(v), int(c)) for v, c in counts.items() if c >= self.min_count), key=lambda vc: str(vc[0])
+        )
         self.state = {
-            "slots": slots,
-            "rare": [v for v, _ in rare],
-            "rare_counts": [c for _, c in rare],
+            "slots": [v for v, _ in frequent],
+            "counts": [c for _, c in frequent],
+            "other": bool((counts < self.min_count).any()),
             "missing": bool(values.isna().any()),
         }
         return self
 
     @property
     def n_slots(self) -> int:
-        return len(self.state["slots"]) + int(bool(self.state["rare"])) + int(self.state["missing"])
+        return len(self.state["slots"]) + int(self.state["other"]) + int(self.state["missing"])
 
     @property
     def width(self) -> int:
@@ -164,7 +168,7 @@ class CategoricalEncoder:
     def codes(self, values: pd.Series) -> np.ndarray:
         slots = self.state["slots"]
         index = {v: i for i, v in enumerate(slots)}
-        other = len(slots) if self.state["rare"] else 0  # unseen values fall into the rare slot
+        other = len(slots) if self.state["other"] else 0  # unseen values fall into the other slot
         missing = self.n_slots - 1
         return np.array([missing if pd.isna(v) else index.get(_native(v), other) for v in values], dtype=np.int64)
 
@@ -180,10 +184,11 @@ class CategoricalEncoder:
         out = np.empty(len(codes), dtype=object)
         known = codes < len(slots)
         out[known] = np.array(slots, dtype=object)[codes[known]] if slots else None
-        is_rare = (codes == len(slots)) & bool(self.state["rare"])
-        if is_rare.any():
-            p = np.asarray(self.state["rare_counts"], dtype=float)
-            out[is_rare] = np.array(self.state["rare"], dtype=object)[rng.choice(len(p), is_rare.sum(), p=p / p.sum())]
+        is_other = (codes == len(slots)) & self.state["other"]
+        if is_other.any():  # a rare category is never emitted: a frequent one by frequency, else missing
+            p = np.asarray(self.state["counts"], dtype=float)
+            drawn = np.array(slots, dtype=object)[rng.choice(len(p), is_other.sum(), p=p / p.sum())] if slots else None
+            out[is_other] = drawn
         if self.state["missing"]:
             out[codes == self.n_slots - 1] = None
         return self._cast(pd.Series(out))
@@ -195,5 +200,5 @@ class CategoricalEncoder:
     def _cast(self, values: pd.Series) -> pd.Series:
         dtype = self.col.dtype
         if dtype == "category":
-            return values.astype(pd.CategoricalDtype(self.state["slots"] + self.state["rare"]))
+            return values.astype(pd.CategoricalDtype(self.state["slots"]))
         return values.astype(object if dtype in ("object", "str") else dtype)

@@ -17,7 +17,7 @@ CLOSEST = 10
 
 def write_image_report(metrics: dict[str, Any], ctx: Any, out_dir: Path, title: str) -> Path:
     """report.html with every figure embedded (it renders offline), and dcr.csv for DVC plots."""
-    from synthgen.validation.images import nearest_train
+    from synthgen.validation.images import closest_train, image_distances
 
     rows = metrics["rows"]
     sections = [
@@ -35,20 +35,17 @@ def write_image_report(metrics: dict[str, Any], ctx: Any, out_dir: Path, title: 
         real = ctx.train.pixels[ctx.train.labels == name][:PER_SIDE]
         synthetic = ctx.synthetic.pixels[ctx.synthetic.labels == name][:PER_SIDE]
         grids.append(figures.image_grid(f"class {name}", real, synthetic, PER_SIDE))
-    near = nearest_train(ctx)
-    to_train, holdout_to_train = near["synthetic"][:, 0], near["holdout"][:, 0]
-    closest = np.argsort(near["synthetic"][:, 0])[:CLOSEST]
-    pairs = figures.closest_pairs(
-        ctx.synthetic.pixels[closest],
-        ctx.train.pixels[near["synthetic_index"][closest, 0]],
-        near["synthetic"][closest, 0],
-    )
+    near, index = closest_train(ctx)
+    to_train = near[:, 0]
+    holdout_to_train = image_distances(ctx).unseen_to_train[: len(ctx.holdout.pixels)]
+    closest = np.argsort(to_train, kind="stable")[:CLOSEST]
+    pairs = figures.closest_pairs(ctx.synthetic.pixels[closest], ctx.train.pixels[index[closest, 0]], to_train[closest])
     sections += [
         "<h2>Samples per class: real (top) and synthetic (bottom)</h2>",
         '<div class="grid" id="grids">' + "".join(f'<img alt="sample grid" src="{g}">' for g in grids) + "</div>",
         "<h2>Closest to a training image</h2>",
-        f"<p>The {CLOSEST} synthetic images nearest (pixel L2, shown above each) to any training image, over "
-        "that training image. Near-copies would show here first.</p>",
+        f"<p>The {CLOSEST} synthetic images nearest (pixel L2 under flips and 1-pixel moves, shown above each) "
+        "to any training image, over that training image. Near-copies would show here first.</p>",
         f'<img id="closest" alt="closest pairs" src="{pairs}">',
         "<h2>Distance to the closest training image</h2>",
         "<p>Synthetic images should sit no closer to train images than unseen real (holdout) ones do.</p>",

@@ -1,4 +1,9 @@
-"""Detection (C2ST): can a classifier tell real rows from synthetic ones? 0.5 = no."""
+"""Detection (C2ST): can a classifier tell real rows from synthetic ones? AUC 0.5 = no.
+
+Two-sided: the score is |AUC − 0.5|. An AUC far *below* 0.5 is a memorisation signal too: a
+synthetic near-twin of a train row lands in another fold than its twin and the classifier, having
+learnt the twin as real, calls it real (METRICS, "Detection").
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ class Detection(Check):
     name = "detection"
     kind = "fidelity"
     direction = "lower_is_better"
-    description = "5-fold ROC AUC of gradient boosting on native columns telling real train from synthetic (0.5 ideal)"
+    description = "|AUC − 0.5| of 5-fold gradient boosting on native columns, real train vs synthetic (0 ideal)"
 
     def compute(self, ctx: Context) -> Outcome:
         from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -37,4 +42,7 @@ class Detection(Check):
         with warnings.catch_warnings(), threadpool_limits(1):  # OpenMP threads thrash on small data
             warnings.simplefilter("ignore")
             aucs = cross_val_score(gradient_boosting(mask, ctx.seed), x, y, cv=folds, scoring="roc_auc")
-        return Outcome(float(np.mean(aucs)), {"fold_auc": [round(float(a), 4) for a in aucs], "rows_each": n})
+        auc = float(np.mean(aucs))
+        return Outcome(
+            abs(auc - 0.5), {"auc": round(auc, 4), "fold_auc": [round(float(a), 4) for a in aucs], "rows_each": n}
+        )

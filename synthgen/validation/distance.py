@@ -52,6 +52,11 @@ def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarra
     return index.kneighbors(queries, return_distance=True)[0]
 
 
+def nearest_with_index(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to, and indices of, each query's k nearest reference rows."""
+    return NearestNeighbors(n_neighbors=min(k, len(reference))).fit(reference).kneighbors(queries)
+
+
 def nearest_index(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Index of each query's nearest reference row."""
     return NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(queries, return_distance=False)[:, 0]

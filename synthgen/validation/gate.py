@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.config import ValidateParams
+from synthgen.config import CheckParams, ValidateParams, default_check
 from synthgen.data.schema import Schema
 from synthgen.encoding.columns import to_float
 from synthgen.errors import SynthgenError
@@ -95,14 +95,28 @@ def structural_problems(train: pd.DataFrame, synthetic: pd.DataFrame, schema: Sc
     return problems
 
 
-def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str) -> dict[str, Any]:
+def _inconclusive(record: dict[str, Any], reason: str, accepted: bool) -> dict[str, Any]:
+    """A check that could not be computed: below fail level that is a note; at fail level it blocks
+    the gate (inconclusive is not pass) unless the params accept it by name."""
+    if record["level"] != "fail":
+        return {**record, "verdict": "skipped", "score": None, "reason": reason}
+    verdict = "accepted_inconclusive" if accepted else "inconclusive"
+    note = (
+        " (accepted in validate.accept_inconclusive)"
+        if accepted
+        else " (accept it by name in validate.accept_inconclusive)"
+    )
+    return {**record, "verdict": verdict, "score": None, "reason": reason + note}
+
+
+def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str, accepted: bool) -> dict[str, Any]:
     record = _record(check, threshold, level)
     if level == "off":
         return {**record, "verdict": "off", "score": None, "reason": "level off in params"}
     try:
         outcome = check.compute(ctx)
     except CheckSkipped as exc:
-        return _skip(check, threshold, level, str(exc))
+        return _inconclusive(record, str(exc), accepted)
     except (ValueError, TypeError, IndexError, KeyError, ArithmeticError) as exc:
         # A metric that breaks on this data proves nothing: it fails (or warns), with the reason shown.
         log.warning("check %s could not be computed: %s", name, exc)
@@ -110,24 +124,54 @@ def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str) 
         return {**record, "verdict": verdict, "score": None, "reason": f"error: {type(exc).__name__}: {exc}"[:300]}
     score = outcome.score
     if score is None or not math.isfinite(score):
-        return _skip(check, threshold, level, "score is not a finite number")
+        return _inconclusive(record, "score is not a finite number", accepted)
     ok = check.passes(score, threshold)
     verdict = "pass" if ok else ("fail" if level == "fail" else "warn")
     return {**record, "verdict": verdict, "score": round(float(score), 6), "details": outcome.details}
 
 
-def _checked_params(params: ValidateParams) -> None:
-    unknown = sorted(set(params.checks) - set(CHECKS.names()))
-    if unknown:
-        raise SynthgenError(f"params validate.checks: unknown check(s) {unknown}; known: {CHECKS.names()}")
+LEVELS = {"off": 0, "warn": 1, "fail": 2}
+
+
+def loosened(name: str, cfg: CheckParams) -> bool:
+    """Whether a privacy check is set looser than shipped: a lower level, or a threshold that lets
+    more through. Tightening is always allowed."""
+    default = default_check(name)
+    if default is None or CHECKS.get(name).kind != "privacy":
+        return False
+    if LEVELS[cfg.level] < LEVELS[default.level]:
+        return True
+    higher = CHECKS.get(name).direction == "higher_is_better"
+    return cfg.threshold < default.threshold if higher else cfg.threshold > default.threshold
+
+
+def check_params(params: ValidateParams, where: str = "params validate") -> None:
+    """Known names everywhere, a threshold for every check, and no privacy check looser than shipped
+    unless `allow_unsafe` names it with a reason."""
+    for field, names in (
+        ("checks", params.checks),
+        ("accept_inconclusive", params.accept_inconclusive),
+        ("allow_unsafe", params.allow_unsafe),
+    ):
+        unknown = sorted(set(names) - set(CHECKS.names()))
+        if unknown:
+            raise SynthgenError(f"{where}.{field}: unknown check(s) {unknown}; known: {', '.join(CHECKS.names())}")
     missing = sorted(set(CHECKS.names()) - set(params.checks))
     if missing:
-        raise SynthgenError(f"params validate.checks: no threshold for {missing}; add them (see README)")
+        raise SynthgenError(f"{where}.checks: no threshold for {missing}; add them (see README)")
+    for name, cfg in params.checks.items():
+        if loosened(name, cfg) and not params.allow_unsafe.get(name, "").strip():
+            default = default_check(name)
+            raise SynthgenError(
+                f"{where}.checks.{name}: threshold {cfg.threshold} / level {cfg.level} is looser than the shipped "
+                f"{default.threshold} / {default.level}; privacy checks may only be tightened, or name the check "
+                f"in validate.allow_unsafe with the reason"
+            )
 
 
 def judge_all(ctx: Any, params: ValidateParams, modality: str, problems: list[str]) -> dict[str, Any]:
     """Every registered check of this modality against its threshold; `passed` is the gate's verdict."""
-    _checked_params(params)
+    check_params(params)
     checks = {}
     for name in CHECKS.names():
         cfg, check = params.checks[name], CHECKS.get(name)()
@@ -136,9 +180,32 @@ def judge_all(ctx: Any, params: ValidateParams, modality: str, problems: list[st
         if problems and check.kind != "schema":
             checks[name] = _skip(check, cfg.threshold, cfg.level, "schema problems: " + "; ".join(problems))
         else:
-            checks[name] = _judge(name, check, ctx, cfg.threshold, cfg.level)
-    passed = not problems and all(c["verdict"] != "fail" for c in checks.values())
-    return {"passed": passed, "problems": problems, "checks": checks}
+            checks[name] = _judge(name, check, ctx, cfg.threshold, cfg.level, name in params.accept_inconclusive)
+        if name in params.allow_unsafe and loosened(name, cfg):
+            checks[name]["unsafe"] = params.allow_unsafe[name]
+    passed = not problems and all(c["verdict"] not in BLOCKING for c in checks.values())
+    unsafe = {k: c["unsafe"] for k, c in checks.items() if "unsafe" in c}
+    accepted = sorted(k for k, c in checks.items() if c["verdict"] == "accepted_inconclusive")
+    return {
+        "passed": passed,
+        "problems": problems,
+        "checks": checks,
+        "allow_unsafe": unsafe,
+        "accepted_inconclusive": accepted,
+    }
+
+
+BLOCKING = ("fail", "inconclusive")
+
+
+def failed_checks(metrics: dict[str, Any]) -> list[str]:
+    """The names that stopped the gate, for the one-line error."""
+    names = [
+        f"{k} ({v['verdict']})" if v["verdict"] != "fail" else k
+        for k, v in metrics["checks"].items()
+        if v["verdict"] in BLOCKING
+    ]
+    return names + (["schema problems"] if metrics.get("problems") else [])
 
 
 def run_gate(
@@ -154,7 +221,7 @@ def run_gate(
 ) -> dict[str, Any]:
     """Score every registered tabular check; the result is what metrics.json holds. Where the frames
     are samples, `rows` are the full tables' counts and `exact` what was computed over all rows
-    (`copy_rates`, `train_ranges`, `train_categories`: see validate's _exact_over_all_rows)."""
+    (`copy_counts`, `train_ranges`, `train_categories`: see validate's _exact_over_all_rows)."""
     ctx = Context(
         cap(train, params.max_rows, seed),
         cap(holdout, params.max_rows, seed),
@@ -166,12 +233,12 @@ def run_gate(
     ctx.cache.update(exact or {})
     result = judge_all(ctx, params, "tabular", structural_problems(ctx.train, ctx.synthetic, schema))
     rows = rows or {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
-    return {"passed": result["passed"], "problems": result["problems"], "rows": rows, "checks": result["checks"]}
+    return {**result, "rows": rows}
 
 
 def compact_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     """What `dvc metrics show` should print: scores, thresholds and verdicts, no prose or details."""
-    keep = ("kind", "direction", "score", "threshold", "level", "verdict", "reason")
+    keep = ("kind", "direction", "score", "threshold", "level", "verdict", "reason", "unsafe")
     checks = {name: {k: c[k] for k in keep if k in c} for name, c in metrics["checks"].items()}
     return {**metrics, "checks": checks}
 
@@ -187,5 +254,6 @@ def summary_table(metrics: dict[str, Any]) -> str:
             f"{name:<20} {c['kind']:<9} {score:>9} {sign} {c['threshold']:<8.4g}  {c['verdict'].upper()}{note}"
         )
     lines += [f"schema problem: {p}" for p in metrics.get("problems", [])]
+    lines += [f"UNSAFE: {k} loosened: {why}" for k, why in metrics.get("allow_unsafe", {}).items()]
     lines.append(f"gate: {'PASSED' if metrics['passed'] else 'FAILED'}")
     return "\n".join(lines)

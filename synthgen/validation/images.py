@@ -3,7 +3,8 @@
 A small CNN classifier trained here on the real train images is the feature extractor for FID, KID
 and k-NN precision/recall (so scores compare models on one data set, not with Inception-based FID),
 and the same architecture measures utility. A gradient-boosting classifier on raw pixels is the
-detector; memorisation is the nearest-train-image distance (pixel L2, SSIM) against the holdout's.
+detector; memorisation is tested on nearest-train-image distances (pixel L2, minimised over flips
+and one-pixel moves) against what unseen holdout images score (validation/calibration.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.neighbors import NearestNeighbors
 from torch import nn
 
 from synthgen.data.images import Images
@@ -23,12 +23,13 @@ from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
 from synthgen.validation.distance import nearest
 from synthgen.validation.expectations import Expectations
+from synthgen.validation.invariant import flip_shift_invariant_neighbours
+from synthgen.validation.privacy import DCRShareTest, Distances, MembershipTest, NearCopiesTest, distances
 
 CNN_STEPS = 600
 FEATURES = 64
 NEIGHBOURS = 3  # k of the k-NN manifolds (Kynkäänniemi et al. 2019)
 DETECTION_FOLDS = 5
-SSIM_CANDIDATES = 10  # SSIM is taken against this many L2-nearest train images
 
 
 @dataclass
@@ -226,7 +227,9 @@ class ImageRecall(_ImageCheck):
 class ImageDetection(_ImageCheck):
     kind = "fidelity"
     direction = "lower_is_better"
-    description = f"ROC AUC of gradient boosting on pixels, real train vs synthetic ({DETECTION_FOLDS}-fold); 0.5 ideal"
+    description = (
+        f"|AUC − 0.5| of gradient boosting on pixels, real train vs synthetic ({DETECTION_FOLDS}-fold); 0 ideal"
+    )
 
     def compute(self, ctx: ImageContext) -> Outcome:
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -239,7 +242,8 @@ class ImageDetection(_ImageCheck):
         folds = StratifiedKFold(DETECTION_FOLDS, shuffle=True, random_state=ctx.seed)
         model = HistGradientBoostingClassifier(max_iter=100, random_state=ctx.seed)
         scores = cross_val_score(model, x, y, cv=folds, scoring="roc_auc")
-        return Outcome(float(scores.mean()), {"per_fold": scores.tolist()})
+        auc = float(scores.mean())  # two-sided, as for tables: far below 0.5 means near-twins of train images
+        return Outcome(abs(auc - 0.5), {"auc": round(auc, 4), "per_fold": scores.tolist()})
 
 
 def _accuracy(train: Images, test: Images, classes: list[str], seed: int, only: list[str] | None = None) -> float:
@@ -301,68 +305,42 @@ def _flat(images: Images) -> np.ndarray:
     return images.pixels.reshape(len(images.pixels), -1).astype(np.float32)
 
 
-def nearest_train(ctx: ImageContext) -> dict[str, np.ndarray]:
-    """For synthetic and holdout images: L2 distance to, and index of, the SSIM_CANDIDATES nearest train images."""
-
-    def compute() -> dict[str, np.ndarray]:
-        train = _flat(ctx.train)
-        k = min(SSIM_CANDIDATES, len(train))
-        out = {}
-        for side, images in (("synthetic", ctx.synthetic), ("holdout", ctx.holdout)):
-            distances, index = NearestNeighbors(n_neighbors=k).fit(train).kneighbors(_flat(images))
-            out[side], out[f"{side}_index"] = distances, index
-        return out
-
-    return ctx.cached("nearest_train", compute)
-
-
-@CHECKS.register("image_dcr_ratio")
-class ImageDCRRatio(_ImageCheck):
-    kind = "privacy"
-    direction = "higher_is_better"
-    description = "median pixel-L2 distance to the nearest train image, synthetic over holdout (1 ideal)"
-
-    def compute(self, ctx: ImageContext) -> Outcome:
-        near = nearest_train(ctx)
-        synth, hold = float(np.median(near["synthetic"][:, 0])), float(np.median(near["holdout"][:, 0]))
-        return Outcome(synth / max(hold, 1e-12), {"median_synthetic": synth, "median_holdout": hold})
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Mean SSIM of image pairs (Wang et al. 2004; Gaussian window, sigma 1.5, data range 1)."""
-    from torchmetrics.functional.image import structural_similarity_index_measure
-
-    size = a.shape[-1]
-    kernel = min(11, size - 1 if size % 2 == 0 else size)
-    scores = structural_similarity_index_measure(
-        torch.as_tensor(a), torch.as_tensor(b), data_range=1.0, kernel_size=kernel, reduction="none"
+def image_distances(ctx: ImageContext) -> Distances:
+    """Every privacy distance between images (pixel L2, invariant to flips and 1-pixel moves), once."""
+    return ctx.cached(
+        "distances",
+        lambda: distances(ctx.train.pixels, ctx.holdout.pixels, ctx.synthetic.pixels, ctx.seed, _invariant_nearest),
     )
-    return scores.numpy()
 
 
-def max_ssim(ctx: ImageContext, side: str) -> np.ndarray:
-    """Each image's highest SSIM with any of its L2-nearest train images."""
-    near = nearest_train(ctx)
-    images = ctx.synthetic if side == "synthetic" else ctx.holdout
-    index = near[f"{side}_index"]
-    k = index.shape[1]
-    pairs = ssim(np.repeat(images.pixels, k, axis=0), ctx.train.pixels[index.reshape(-1)])
-    return pairs.reshape(-1, k).max(1)
+def _invariant_nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
+    return flip_shift_invariant_neighbours(reference, queries, k)[0]
 
 
-@CHECKS.register("image_ssim_ratio")
-class ImageSSIMRatio(_ImageCheck):
-    kind = "privacy"
-    direction = "higher_is_better"
-    description = "median (1 - SSIM) to the most similar train image, synthetic over holdout (1 ideal)"
+def closest_train(ctx: ImageContext) -> tuple[np.ndarray, np.ndarray]:
+    """Each synthetic image's invariant distance to, and index of, its nearest train image (the report)."""
+    return ctx.cached("closest_train", lambda: flip_shift_invariant_neighbours(ctx.train.pixels, ctx.synthetic.pixels))
 
-    def compute(self, ctx: ImageContext) -> Outcome:
-        synth, hold = 1 - max_ssim(ctx, "synthetic"), 1 - max_ssim(ctx, "holdout")
-        ratio = float(np.median(synth) / max(np.median(hold), 1e-12))
-        return Outcome(
-            ratio,
-            {"median_ssim_synthetic": float(1 - np.median(synth)), "median_ssim_holdout": float(1 - np.median(hold))},
-        )
+
+@CHECKS.register("image_dcr_share")
+class ImageDCRShare(DCRShareTest):
+    modality = "image"
+    description = "p-value: synthetic images nearer to train than to holdout no more often than unseen real ones"
+    distances = staticmethod(image_distances)
+
+
+@CHECKS.register("image_near_copies")
+class ImageNearCopies(NearCopiesTest):
+    modality = "image"
+    description = "p-value: share of synthetic images nearer to train (flips, 1-pixel moves) than the 5th pct of unseen"
+    distances = staticmethod(image_distances)
+
+
+@CHECKS.register("image_membership_inference")
+class ImageMembershipInference(MembershipTest):
+    modality = "image"
+    description = "p-value: a distance attack tells train images from holdout ones no better than chance"
+    distances = staticmethod(image_distances)
 
 
 @CHECKS.register("image_expectations")

@@ -1,17 +1,25 @@
-"""Privacy checks: is the synthetic set closer to what was trained on than to unseen real rows?"""
+"""Privacy checks on tables: is the synthetic set closer to what was trained on than unseen real rows are?
+
+Each check is a calibrated test (validation/calibration.py): its score is a one-sided p-value
+against what real rows the model never saw score in the same run, and its threshold is the
+false-alarm rate accepted on genuine data.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+from scipy import stats
 
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
+from synthgen.validation.calibration import holdout_halves, membership_test, near_copy_test, nearer_train_test
 from synthgen.validation.distance import DistanceSpace, nearest, row_keys
 
-DCR_DRAWS = 10
 
-
-def _space(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def embedded(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train, holdout and synthetic rows embedded in the train-fitted distance space."""
     if not ctx.modelled_columns:
         raise CheckSkipped("no modelled columns to measure distances on")
@@ -19,120 +27,124 @@ def _space(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return space.embed(ctx.train), space.embed(ctx.holdout), space.embed(ctx.synthetic)
 
 
-@CHECKS.register("dcr_share")
-class DCRShare(Check):
-    name = "dcr_share"
-    kind = "privacy"
-    direction = "lower_is_better"
-    description = "share of synthetic rows nearer to a train row than to a holdout row (0.5 ideal)"
+@dataclass
+class Distances:
+    """Every nearest-neighbour distance the privacy checks of one modality need, computed once.
 
-    def compute(self, ctx: Context) -> Outcome:
-        train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
-        return share_nearer_train(train, holdout, synth, ctx.seed)
+    `distance(reference, queries, k)` returns each query's k smallest distances to the reference
+    records (shape (n, k)); the modality decides what a distance is (invariances included).
+    """
+
+    synthetic_to_train: np.ndarray
+    unseen_to_train: np.ndarray  # holdout → train, then train → the rest of train
+    synthetic_to_reference: np.ndarray  # to the reference half of the holdout
+    null_to_train: np.ndarray  # the null half of the holdout, scored as if synthetic
+    null_to_reference: np.ndarray
+    train_to_synthetic: np.ndarray
+    holdout_to_synthetic: np.ndarray
 
 
-def share_nearer_train(train: np.ndarray, holdout: np.ndarray, synth: np.ndarray, seed: int) -> Outcome:
-    """DCR share on embedded rows: train and holdout are cut to the same size so 0.5 means no leak."""
-    rng = np.random.default_rng(seed)
-    size = min(len(train), len(holdout))
-    holdout_sample = holdout[rng.choice(len(holdout), size, replace=False)]
-    to_holdout = nearest(holdout_sample, synth)[:, 0]
-    # Averaged over several train draws: one draw of a few dozen rows is a noisy yardstick.
-    draws = DCR_DRAWS if size < len(train) else 1
-    shares = []
-    for _ in range(draws):
-        to_train = nearest(train[rng.choice(len(train), size, replace=False)], synth)[:, 0]
-        shares.append(np.where(to_train < to_holdout, 1.0, np.where(to_train == to_holdout, 0.5, 0.0)).mean())
-    return Outcome(
-        float(np.mean(shares)),
-        {"reference_rows_each": int(size), "train_draws": draws, "synthetic_rows": len(synth)},
+def distances(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int, distance=None) -> Distances:
+    """The distances of `Distances` for records given as arrays (rows, or flattened sequences/images)."""
+    distance = distance or nearest
+    if min(len(train), len(holdout)) < 4 or len(synthetic) == 0:
+        raise CheckSkipped(f"needs 4 train and holdout records and a synthetic one, has {len(train)}, {len(holdout)}")
+    null, reference = holdout_halves(len(holdout), seed)
+    to_train = distance(train, np.concatenate([synthetic, holdout]))[:, 0]
+    train_loo = distance(train, train, 2)[:, 1]  # neighbour 0 is the record itself
+    synthetic_to_train, holdout_to_train = to_train[: len(synthetic)], to_train[len(synthetic) :]
+    to_reference = distance(holdout[reference], np.concatenate([synthetic, holdout[null]]))[:, 0]
+    to_synthetic = distance(synthetic, np.concatenate([train, holdout]))[:, 0]
+    return Distances(
+        synthetic_to_train,
+        np.concatenate([holdout_to_train, train_loo]),
+        to_reference[: len(synthetic)],
+        holdout_to_train[null],
+        to_reference[len(synthetic) :],
+        to_synthetic[: len(train)],
+        to_synthetic[len(train) :],
     )
 
 
-@CHECKS.register("exact_copies")
-class ExactCopies(Check):
-    name = "exact_copies"
-    kind = "privacy"
-    direction = "lower_is_better"
-    description = "share of synthetic rows identical to a train row, minus the holdout's own share"
-
-    def compute(self, ctx: Context) -> Outcome:
-        """Over every row when validate streamed the full tables (ctx.cache), else over the frames given."""
-        rates = ctx.cached("copy_rates", lambda: _copy_rates(ctx))
-        return Outcome(rates["synthetic_copy_rate"] - rates["holdout_copy_rate"], dict(rates))
+def _table_distances(ctx: Context) -> Distances:
+    return ctx.cached("distances", lambda: distances(*ctx.cached("space", lambda: embedded(ctx)), ctx.seed))
 
 
-def _copy_rates(ctx: Context) -> dict[str, float]:
-    columns = ctx.modelled_columns
-    train_keys = set(row_keys(ctx.train, columns))
-    return {
-        "synthetic_copy_rate": float(row_keys(ctx.synthetic, columns).isin(train_keys).mean()),
-        "holdout_copy_rate": float(row_keys(ctx.holdout, columns).isin(train_keys).mean()),
-    }
+class _Calibrated(Check):
+    """A privacy test whose score is a p-value: it fails when unseen real data would look this close
+    to train less often than `threshold` (the accepted false-alarm rate). Each modality subclasses
+    the three tests below with its own `distances` (with the invariances its records need)."""
 
-
-@CHECKS.register("dcr_ratio")
-class DCRRatio(Check):
-    name = "dcr_ratio"
     kind = "privacy"
     direction = "higher_is_better"
-    description = "median distance synthetic→train over median holdout→train (≈1 ideal, <1 copying)"
 
-    def compute(self, ctx: Context) -> Outcome:
-        train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
-        synth_median = float(np.median(nearest(train, synth)[:, 0]))
-        holdout_median = float(np.median(nearest(train, holdout)[:, 0]))
-        if holdout_median == 0:
-            raise CheckSkipped("half or more of the holdout rows duplicate train rows; the ratio is undefined")
-        return Outcome(
-            synth_median / holdout_median, {"synthetic_median": synth_median, "holdout_median": holdout_median}
-        )
+    @staticmethod
+    def distances(ctx: Any) -> Distances:
+        raise NotImplementedError
 
 
-def _nndr(reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    d = nearest(reference, queries, k=2)
-    return np.where(d[:, 1] > 0, d[:, 0] / np.maximum(d[:, 1], 1e-12), 1.0)
+class DCRShareTest(_Calibrated):
+    def compute(self, ctx: Any) -> Outcome:
+        d = self.distances(ctx)
+        return nearer_train_test(d.synthetic_to_train, d.synthetic_to_reference, d.null_to_train, d.null_to_reference)
 
 
-@CHECKS.register("nndr_ratio")
-class NNDRRatio(Check):
-    name = "nndr_ratio"
-    kind = "privacy"
-    direction = "higher_is_better"
-    description = "median nearest/second-nearest train distance ratio, synthetic over holdout (≈1 ideal, →0 copying)"
+class NearCopiesTest(_Calibrated):
+    def compute(self, ctx: Any) -> Outcome:
+        return near_copy_test(self.distances(ctx).unseen_to_train, self.distances(ctx).synthetic_to_train, ctx.seed)
 
-    def compute(self, ctx: Context) -> Outcome:
-        train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
-        if len(train) < 2:
-            raise CheckSkipped("needs at least two train rows")
-        synth_median, holdout_median = float(np.median(_nndr(train, synth))), float(np.median(_nndr(train, holdout)))
-        if holdout_median == 0:
-            raise CheckSkipped("half or more of the holdout rows duplicate train rows; the ratio is undefined")
-        return Outcome(
-            synth_median / holdout_median, {"synthetic_median": synth_median, "holdout_median": holdout_median}
-        )
+
+class MembershipTest(_Calibrated):
+    def compute(self, ctx: Any) -> Outcome:
+        d = self.distances(ctx)
+        return membership_test(d.train_to_synthetic, d.holdout_to_synthetic)
+
+
+@CHECKS.register("dcr_share")
+class DCRShare(DCRShareTest):
+    name = "dcr_share"
+    description = "p-value: synthetic rows nearer to train than to holdout no more often than unseen real rows are"
+    distances = staticmethod(_table_distances)
+
+
+@CHECKS.register("near_copies")
+class NearCopies(NearCopiesTest):
+    name = "near_copies"
+    description = "p-value: share of synthetic rows closer to train than the 5th percentile of unseen real rows"
+    distances = staticmethod(_table_distances)
 
 
 @CHECKS.register("membership_inference")
-class MembershipInference(Check):
+class MembershipInference(MembershipTest):
     name = "membership_inference"
-    kind = "privacy"
-    direction = "lower_is_better"
-    description = (
-        "ROC AUC of a distance attack: train members vs holdout non-members, scored by closeness to synthetic rows"
-    )
+    description = "p-value: a distance attack tells train members from holdout rows no better than chance"
+    distances = staticmethod(_table_distances)
+
+
+@CHECKS.register("exact_copies")
+class ExactCopies(_Calibrated):
+    name = "exact_copies"
+    description = "p-value: synthetic rows equal to a train row no more often than holdout rows are (Fisher)"
 
     def compute(self, ctx: Context) -> Outcome:
-        from sklearn.metrics import roc_auc_score
+        """Over every row when validate streamed the full tables (ctx.cache), else over the frames given."""
+        counts = ctx.cached("copy_counts", lambda: _copy_counts(ctx))
+        copies, n, natural, n_holdout = (counts[k] for k in ("synthetic", "synthetic_rows", "holdout", "holdout_rows"))
+        if min(n, n_holdout) == 0:
+            raise CheckSkipped("no synthetic or holdout rows")
+        p_value = stats.fisher_exact([[copies, n - copies], [natural, n_holdout - natural]], alternative="greater")[1]
+        return Outcome(
+            float(p_value),
+            {"synthetic_copy_rate": round(copies / n, 6), "holdout_copy_rate": round(natural / n_holdout, 6), **counts},
+        )
 
-        train, holdout, synth = ctx.cached("space", lambda: _space(ctx))
-        rng = np.random.default_rng(ctx.seed + 1)
-        size = min(len(train), len(holdout))
-        if size < 5:
-            raise CheckSkipped(f"needs at least 5 train and holdout rows, has {size}")
-        members = train[rng.choice(len(train), size, replace=False)]
-        non_members = holdout[rng.choice(len(holdout), size, replace=False)]
-        # The attacker's score: the closer a record is to some synthetic row, the likelier it was trained on.
-        closeness = -nearest(synth, np.vstack([members, non_members]))[:, 0]
-        auc = float(roc_auc_score(np.r_[np.ones(size), np.zeros(size)], closeness))
-        return Outcome(auc, {"members": size, "non_members": size, "attack": "distance to closest synthetic row"})
+
+def _copy_counts(ctx: Context) -> dict[str, int]:
+    columns = ctx.modelled_columns
+    train_keys = set(row_keys(ctx.train, columns))
+    return {
+        "synthetic": int(row_keys(ctx.synthetic, columns).isin(train_keys).sum()),
+        "synthetic_rows": len(ctx.synthetic),
+        "holdout": int(row_keys(ctx.holdout, columns).isin(train_keys).sum()),
+        "holdout_rows": len(ctx.holdout),
+    }

@@ -2,7 +2,8 @@
 discriminator and next-step predictor, and nearest-sequence privacy.
 
 Every check reads padded arrays standardised with the real train channels' mean and std, so scores
-are comparable across channels and data sets; only real (unpadded) steps are compared.
+are comparable across channels and data sets; only real (unpadded) steps are compared. Privacy
+distances are RMS per value, minimised over time shifts (validation/invariant.py).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from torch import nn
 
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
-from synthgen.validation.distance import nearest
 from synthgen.validation.expectations import Expectations
-from synthgen.validation.privacy import share_nearer_train
+from synthgen.validation.invariant import shift_invariant_nearest
+from synthgen.validation.privacy import DCRShareTest, Distances, MembershipTest, NearCopiesTest, distances
 
 MAX_LAG = 10
 FOLDS = 3
@@ -216,42 +217,40 @@ class PredictiveScore(Check):
         return Outcome(tstr / trtr, {"mae_trained_on_synthetic": tstr, "mae_trained_on_real": trtr})
 
 
-def _flat(seqs: Sequences) -> np.ndarray:
-    """One row per sequence (all are padded to the layout's length), scaled so distances are per step."""
-    return seqs.values.reshape(len(seqs.values), -1) / np.sqrt(seqs.values.shape[1] * seqs.values.shape[2])
+def sequence_distances(ctx: SequenceContext) -> Distances:
+    """Every privacy distance between sequences, invariant to time shifts, computed once."""
+    if "distances" not in ctx.cache:
+        ctx.cache["distances"] = distances(
+            ctx.train.values, ctx.holdout.values, ctx.synthetic.values, ctx.seed, shift_invariant_nearest
+        )
+    return ctx.cache["distances"]
 
 
 def nearest_distances(ctx: SequenceContext) -> tuple[np.ndarray, np.ndarray]:
-    """Distance from each synthetic and each holdout sequence to its nearest train sequence."""
-    if "to_train" not in ctx.cache:
-        train = _flat(ctx.train)
-        ctx.cache["to_train"] = (nearest(train, _flat(ctx.synthetic))[:, 0], nearest(train, _flat(ctx.holdout))[:, 0])
-    return ctx.cache["to_train"]
-
-
-@CHECKS.register("sequence_dcr_ratio")
-class SequenceDCRRatio(Check):
-    modality = "sensor"
-    kind = "privacy"
-    direction = "higher_is_better"
-    description = "median distance synthetic -> nearest real train sequence, over the median real -> nearest other real"
-
-    def compute(self, ctx: SequenceContext) -> Outcome:
-        real = _flat(ctx.train)
-        to_train = np.median(nearest_distances(ctx)[0])
-        between_real = np.median(nearest(real, real, k=2)[:, 1])  # the first neighbour is the sequence itself
-        return Outcome(float(to_train / between_real), {"median_synthetic_to_train": float(to_train)})
+    """Distance from each synthetic and each holdout sequence to its nearest train sequence (for the report)."""
+    d = sequence_distances(ctx)
+    return d.synthetic_to_train, d.unseen_to_train[: len(ctx.holdout.values)]
 
 
 @CHECKS.register("sequence_dcr_share")
-class SequenceDCRShare(Check):
+class SequenceDCRShare(DCRShareTest):
     modality = "sensor"
-    kind = "privacy"
-    direction = "lower_is_better"
-    description = "share of synthetic sequences nearer to train than to holdout (same-size train draws); 0.5 ideal"
+    description = "p-value: synthetic sequences nearer to train than to holdout no more often than unseen real ones"
+    distances = staticmethod(sequence_distances)
 
-    def compute(self, ctx: SequenceContext) -> Outcome:
-        return share_nearer_train(_flat(ctx.train), _flat(ctx.holdout), _flat(ctx.synthetic), ctx.seed)
+
+@CHECKS.register("sequence_near_copies")
+class SequenceNearCopies(NearCopiesTest):
+    modality = "sensor"
+    description = "p-value: share of synthetic sequences nearer to train (any time shift) than the 5th pct of unseen"
+    distances = staticmethod(sequence_distances)
+
+
+@CHECKS.register("sequence_membership_inference")
+class SequenceMembershipInference(MembershipTest):
+    modality = "sensor"
+    description = "p-value: a distance attack tells train sequences from holdout ones no better than chance"
+    distances = staticmethod(sequence_distances)
 
 
 @CHECKS.register("sequence_expectations")
@@ -261,4 +260,5 @@ class SequenceExpectations(Expectations):
     modality = "sensor"
 
     def compute(self, ctx: SequenceContext) -> Outcome:
+        ctx.tables.cache["units"] = (len(ctx.train.values), len(ctx.synthetic.values))  # entities, not steps
         return super().compute(ctx.tables)

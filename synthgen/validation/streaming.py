@@ -51,6 +51,6 @@ def summarise(path: str | Path, categorical: list[str] = (), numeric: list[str] 
     return summary
 
 
-def copy_rate(keys: np.ndarray, train_keys: np.ndarray) -> float:
-    """Share of rows whose hash is among train's."""
-    return float(np.isin(keys, train_keys).mean()) if len(keys) else 0.0
+def copy_count(keys: np.ndarray, train_keys: np.ndarray) -> int:
+    """Number of rows whose hash is among train's."""
+    return int(np.isin(keys, train_keys).sum())

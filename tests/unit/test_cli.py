@@ -167,5 +167,16 @@ def test_augment_with_a_missing_synthetic_file(tmp_path, capsys, penguins):
         str(tmp_path / "nope.parquet"),
         "--out",
         str(tmp_path / "a.parquet"),
+        "--metrics",
+        str(tmp_path / "metrics.json"),
     )
     assert code == 2 and "nope.parquet: file not found" in err
+
+
+def test_augment_without_a_gate_verdict_is_refused(tmp_path, capsys, penguins):
+    penguins.to_parquet(tmp_path / "train.parquet")
+    args = ["augment", "--train", str(tmp_path / "train.parquet"), "--synthetic", str(tmp_path / "train.parquet")]
+    code, err = _run(capsys, *args, "--out", str(tmp_path / "a.parquet"))
+    assert code == 2 and "give --metrics" in err
+    code, err = _run(capsys, *args, "--out", str(tmp_path / "a.parquet"), "--metrics", str(tmp_path / "m.json"))
+    assert code == 2 and "run `synthgen validate`" in err and not (tmp_path / "a.parquet").exists()

@@ -1,6 +1,6 @@
 import pytest
 
-from synthgen.config import load_params, load_spec, merged
+from synthgen.config import PRIVACY_ALPHA, ValidateParams, load_params, load_spec, merged
 from synthgen.errors import SynthgenError
 
 
@@ -35,7 +35,33 @@ def test_partial_checks_keep_other_defaults(tmp_path):
     path.write_text("validate:\n  checks:\n    quality: {threshold: 0.9}\n")
     checks = load_params(path).validate_.checks
     assert checks["quality"].threshold == 0.9 and checks["quality"].level == "fail"
-    assert checks["dcr_share"].threshold == 0.65
+    assert checks["dcr_share"].threshold == PRIVACY_ALPHA
+
+
+def test_privacy_checks_may_be_tightened_but_not_loosened_without_a_reason(tmp_path):
+    from synthgen.validation.gate import check_params
+
+    tighter = ValidateParams.model_validate({"checks": {"near_copies": {"threshold": 0.01}}})
+    check_params(tighter)
+    for looser in ({"threshold": 1e-6}, {"threshold": PRIVACY_ALPHA, "level": "warn"}, {"level": "off"}):
+        params = ValidateParams.model_validate({"checks": {"near_copies": looser}})
+        with pytest.raises(SynthgenError, match="near_copies.*may only be tightened.*allow_unsafe"):
+            check_params(params)
+        check_params(params.model_copy(update={"allow_unsafe": {"near_copies": "audited by hand"}}))
+    fidelity = ValidateParams.model_validate({"checks": {"quality": {"threshold": 0.1, "level": "warn"}}})
+    check_params(fidelity)  # fidelity is the user's call
+
+
+def test_dataset_names_are_plain_names(tmp_path):
+    from synthgen.config import load_spec
+
+    for bad in ("../x", "a/b", "..", ".hidden", "x y"):
+        with pytest.raises(SynthgenError, match="not a plain dataset name"):
+            load_spec(bad)
+    path = tmp_path / "params.yaml"
+    path.write_text("datasets: [penguins, ../etc]\n")
+    with pytest.raises(SynthgenError, match="not a plain dataset name"):
+        load_params(path)
 
 
 def test_spec_overrides_are_type_checked():
@@ -49,6 +75,6 @@ def test_spec_overrides_are_type_checked():
 def test_spec_overrides_merge_nested_checks():
     from synthgen.config import ValidateParams
 
-    base = ValidateParams.model_validate({"checks": {"dcr_share": {"threshold": 0.9, "level": "warn"}}})
+    base = ValidateParams.model_validate({"checks": {"dcr_share": {"threshold": 0.01, "level": "fail"}}})
     out = merged(base, {"checks": {"quality": {"threshold": 0.5}}}, "spec")
-    assert out.checks["quality"].threshold == 0.5 and out.checks["dcr_share"].level == "warn"
+    assert out.checks["quality"].threshold == 0.5 and out.checks["dcr_share"].threshold == 0.01

@@ -9,6 +9,7 @@ import pytest
 from synthgen import pipeline
 from synthgen.config import AugmentParams, SampleParams
 from synthgen.errors import GateFailed, SynthgenError
+from tests.conftest import passed_gate
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,11 @@ def test_sample_multiple_of_train_rows(workdir):
 def test_augment_append_marks_rows_and_keeps_dtypes(workdir):
     pipeline.sample(workdir / "model", workdir / "a.parquet", SampleParams(rows=120), seed=2)
     rows = pipeline.augment(
-        workdir / "prep" / "train.parquet", workdir / "a.parquet", workdir / "aug.parquet", AugmentParams(rows=100)
+        workdir / "prep" / "train.parquet",
+        workdir / "a.parquet",
+        workdir / "aug.parquet",
+        AugmentParams(rows=100),
+        passed_gate(workdir / "a.parquet"),
     )
     out = pd.read_parquet(workdir / "aug.parquet")
     real = pd.read_parquet(workdir / "prep" / "train.parquet")
@@ -51,6 +56,7 @@ def test_augment_balance_evens_out_classes(workdir):
         workdir / "b.parquet",
         workdir / "bal.parquet",
         AugmentParams(strategy="balance"),
+        passed_gate(workdir / "b.parquet"),
         target="species",
     )
     counts = pd.read_parquet(workdir / "bal.parquet")["species"].value_counts()
@@ -65,6 +71,7 @@ def test_augment_balance_without_enough_rows_fails_cleanly(workdir):
             workdir / "few.parquet",
             workdir / "x.parquet",
             AugmentParams(strategy="balance"),
+            passed_gate(workdir / "few.parquet"),
             target="species",
         )
     assert not (workdir / "x.parquet").exists()
@@ -81,3 +88,22 @@ def test_augment_refuses_a_failed_gate(workdir):
             metrics_path=workdir / "metrics.json",
         )
     assert not (workdir / "y.parquet").exists()
+
+
+def test_augment_needs_a_gate_verdict_for_exactly_this_file(workdir):
+    pipeline.sample(workdir / "model", workdir / "c.parquet", SampleParams(rows=50), seed=4)
+    with pytest.raises(SynthgenError, match="no metrics.json; run `synthgen validate`"):
+        pipeline.augment(
+            workdir / "prep" / "train.parquet",
+            workdir / "c.parquet",
+            workdir / "z.parquet",
+            AugmentParams(),
+            workdir / "missing.json",
+        )
+    metrics = passed_gate(workdir / "c.parquet")
+    pipeline.sample(workdir / "model", workdir / "c.parquet", SampleParams(rows=50), seed=5)  # swapped after the gate
+    with pytest.raises(GateFailed, match="not the file .* judged"):
+        pipeline.augment(
+            workdir / "prep" / "train.parquet", workdir / "c.parquet", workdir / "z.parquet", AugmentParams(), metrics
+        )
+    assert not (workdir / "z.parquet").exists()

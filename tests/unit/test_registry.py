@@ -19,4 +19,4 @@ def test_duplicate_registration_fails():
 def test_checks_are_registered_once_each():
     import synthgen.validation  # noqa: F401
 
-    assert {"quality", "dcr_share", "exact_copies", "dcr_ratio", "expectations"} <= set(CHECKS.names())
+    assert {"quality", "dcr_share", "near_copies", "exact_copies", "expectations"} <= set(CHECKS.names())

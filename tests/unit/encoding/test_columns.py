@@ -49,17 +49,30 @@ def test_constant_column_needs_no_width():
     assert enc.width == 0 and (enc.inverse(np.zeros((3, 0)), RNG) == 5).all()
 
 
-def test_rare_categories_share_a_slot_and_come_back_by_frequency():
+def test_rare_categories_are_neither_stored_nor_emitted():
     values = pd.Series(["a"] * 50 + ["b"] * 30 + ["r1", "r2", None])
     enc = CategoricalEncoder(ColumnSchema("c", "categorical", "object")).fit(values)
-    assert enc.state["slots"] == ["a", "b"] and sorted(enc.state["rare"]) == ["r1", "r2"]
-    assert enc.width == 4  # a, b, rare, missing
+    assert enc.state["slots"] == ["a", "b"] and "r1" not in str(enc.state)
+    assert enc.width == 4  # a, b, other, missing
     out = enc.decode_codes(np.array([0, 1, 2, 2, 3]), RNG)
-    assert list(out[:2]) == ["a", "b"] and set(out[2:4]) <= {"r1", "r2"} and out[4] is None
+    assert list(out[:2]) == ["a", "b"] and set(out[2:4]) <= {"a", "b"} and out[4] is None
+
+
+def test_the_numeric_grid_holds_no_single_records_value():
+    from synthgen.encoding.protection import PROTECT_K, rare_values
+
+    values = pd.Series(np.r_[np.round(RNG.normal(50, 10, 300), 1), 250.0])  # an outlier
+    enc = NumericEncoder(ColumnSchema("x", "numeric", "float64")).fit(values)
+    grid = np.asarray(enc.state["quantiles"])
+    assert not np.isin(grid, rare_values(values.to_numpy(), PROTECT_K)).any()
+    assert grid.max() < 250 and len(grid) <= len(values) // PROTECT_K
+    decoded = enc.inverse(RNG.normal(size=(2000, 1)) * 3, RNG)
+    assert decoded.max() < 250  # the outlier is never emitted
 
 
 def test_unseen_category_maps_to_rare_slot():
-    enc = CategoricalEncoder(ColumnSchema("c", "categorical", "object")).fit(pd.Series(["a"] * 5 + ["b"] * 5 + ["z"]))
+    values = pd.Series(["a"] * 5 + ["b"] * 5 + ["z"])
+    enc = CategoricalEncoder(ColumnSchema("c", "categorical", "object")).fit(values)
     assert enc.codes(pd.Series(["new"]))[0] == 2
 
 

@@ -8,6 +8,7 @@ from synthgen.config import AugmentParams, SampleParams
 from synthgen.errors import SynthgenError
 from synthgen.io import MANIFEST, read_json, read_table
 from synthgen.sampling.parts import World, detect_world
+from tests.conftest import passed_gate
 
 PARAMS = SampleParams(rows=700, batch_size=100)
 
@@ -42,7 +43,7 @@ def test_an_incomplete_set_is_refused_and_the_last_rank_completes_it(model, tmp_
     pipeline.sample(model, out, PARAMS, seed=3, world=World(0, 2))
     assert (out / MANIFEST).exists()
     augmented = tmp_path / "a.parquet"
-    pipeline.augment(model.parent / "prep" / "train.parquet", out, augmented, AugmentParams())
+    pipeline.augment(model.parent / "prep" / "train.parquet", out, augmented, AugmentParams(), passed_gate(out))
     assert pd.read_parquet(augmented)["is_synthetic"].sum() == 700
 
 

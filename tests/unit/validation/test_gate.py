@@ -20,32 +20,43 @@ def test_copy_of_train_fails_and_holdout_passes(real, tmp_path):
     assert "gate: PASSED" in summary_table(good)
 
 
-def test_warn_level_and_off_do_not_fail_the_gate(real, tmp_path):
+PRIVACY = (
+    "dcr_share",
+    "near_copies",
+    "exact_copies",
+    "membership_inference",
+    "singling_out_risk",
+    "linkability_risk",
+    "inference_risk",
+)
+
+
+def test_warn_level_and_off_do_not_fail_the_gate_but_need_a_reason_for_privacy(real, tmp_path):
     train, holdout = real
-    privacy = (
-        "dcr_share",
-        "exact_copies",
-        "nndr_ratio",
-        "membership_inference",
-        "singling_out_risk",
-        "linkability_risk",
-        "inference_risk",
-    )
-    checks = {name: {"threshold": 0.0, "level": "warn"} for name in privacy}
-    checks |= {"dcr_ratio": {"threshold": 0.5, "level": "off"}}
-    result = run_gate(
-        train, holdout, train, infer_schema(train), ValidateParams.model_validate({"checks": checks}), 0, tmp_path
-    )
-    assert result["checks"]["dcr_share"]["verdict"] == "warn" and result["checks"]["dcr_ratio"]["verdict"] == "off"
-    assert result["passed"]
+    checks = {name: {"threshold": 0.001, "level": "warn"} for name in PRIVACY}
+    checks |= {"near_copies": {"threshold": 0.001, "level": "off"}, "detection": {"threshold": 0.3, "level": "warn"}}
+    params = ValidateParams.model_validate({"checks": checks})
+    with pytest.raises(SynthgenError, match="may only be tightened"):
+        run_gate(train, holdout, train, infer_schema(train), params, 0, tmp_path)
+    unsafe = params.model_copy(update={"allow_unsafe": {name: "red-team fixture" for name in PRIVACY}})
+    result = run_gate(train, holdout, train, infer_schema(train), unsafe, 0, tmp_path)
+    assert result["checks"]["dcr_share"]["verdict"] == "warn" and result["checks"]["near_copies"]["verdict"] == "off"
+    assert result["passed"] and result["allow_unsafe"]["near_copies"] == "red-team fixture"
+    assert "UNSAFE: near_copies loosened: red-team fixture" in summary_table(result)
 
 
-def test_a_check_that_cannot_run_is_skipped_with_reason(tmp_path):
+def test_a_fail_level_check_that_cannot_run_blocks_the_gate_unless_accepted(tmp_path):
     frame = pd.DataFrame({"k": ["a"] * 40, "id": range(40)})
     schema = infer_schema(frame)
     result = run_gate(frame[:30], frame[30:], frame[:20], schema, ValidateParams(), 0, tmp_path)
     quality = result["checks"]["quality"]
-    assert quality["verdict"] == "skipped" and "more than one value" in quality["reason"]
+    assert quality["verdict"] == "inconclusive" and "more than one value" in quality["reason"]
+    assert not result["passed"]
+    inconclusive = [k for k, c in result["checks"].items() if c["verdict"] == "inconclusive"]
+    params = ValidateParams(accept_inconclusive=inconclusive)
+    accepted = run_gate(frame[:30], frame[30:], frame[:20], schema, params, 0, tmp_path)
+    assert accepted["checks"]["quality"]["verdict"] == "accepted_inconclusive"
+    assert accepted["accepted_inconclusive"] == sorted(inconclusive)
 
 
 def test_unknown_check_name_fails(real, tmp_path):

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from synthgen.config import PRIVACY_ALPHA
 from synthgen.data.images import Images, read_images, split_images, to_table
 from synthgen.data.schema import infer_schema
 from synthgen.image_pipeline import summary_rows
@@ -60,16 +61,20 @@ def _score(name, ctx):
     return CHECKS.get(name)().compute(ctx).score
 
 
+PRIVACY = ("image_dcr_share", "image_near_copies", "image_membership_inference")
+
+
 def test_memorisation_checks_catch_copies_and_pass_unseen_images(copies, fresh):
-    assert _score("image_dcr_ratio", copies) == pytest.approx(0, abs=1e-6)
-    assert _score("image_ssim_ratio", copies) == pytest.approx(0, abs=1e-3)
-    assert 0.8 < _score("image_dcr_ratio", fresh) < 1.25
-    assert 0.7 < _score("image_ssim_ratio", fresh) < 1.4
+    for name in PRIVACY:
+        assert _score(name, copies) < PRIVACY_ALPHA, name
+        assert _score(name, fresh) > PRIVACY_ALPHA, name
 
 
-def test_detection_cannot_tell_unseen_real_images_and_tells_noise(fresh, noise):
-    assert _score("image_detection", fresh) == pytest.approx(0.5, abs=0.1)
-    assert _score("image_detection", noise) > 0.99
+def test_detection_is_two_sided(fresh, noise, copies):
+    assert _score("image_detection", fresh) < 0.1  # |AUC − 0.5|
+    assert _score("image_detection", noise) > 0.49
+    auc = CHECKS.get("image_detection")().compute(copies).details["auc"]
+    assert auc < 0.5  # twins of train images in other folds are called real
 
 
 def test_feature_distances_order_fresh_below_noise(fresh, noise):

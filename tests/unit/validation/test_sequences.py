@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from synthgen.config import PRIVACY_ALPHA
 from synthgen.data.schema import infer_schema
 from synthgen.validation.base import CheckSkipped, Context
 from synthgen.validation.sequences import (
@@ -13,8 +14,9 @@ from synthgen.validation.sequences import (
     DiscriminativeScore,
     PredictiveScore,
     SequenceContext,
-    SequenceDCRRatio,
     SequenceDCRShare,
+    SequenceMembershipInference,
+    SequenceNearCopies,
     Sequences,
     Spectrum,
 )
@@ -64,11 +66,25 @@ def test_predicting_from_synthetic_is_as_good_as_from_real_only_when_it_is_alike
     assert PredictiveScore().compute(_ctx(_noise(60))).score > 1.3
 
 
-def test_near_copies_fail_the_nearest_sequence_checks():
+PRIVACY = (SequenceDCRShare, SequenceNearCopies, SequenceMembershipInference)
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        lambda x: x + np.float32(0.01),
+        lambda x: np.roll(x, 7, axis=1),  # circular time shift
+        lambda x: np.concatenate([x[:, 2:], x[:, -2:]], axis=1),  # a late start (linear shift)
+    ],
+)
+def test_disguised_copies_fail_the_nearest_sequence_checks(disguise):
     train = _ar1(60)
-    copies = Sequences(train.values + np.float32(0.01), train.lengths)
-    fresh = _ctx(_ar1(60, seed=2), train=train)
-    copied = _ctx(copies, train=train)
-    assert SequenceDCRRatio().compute(copied).score < 0.2 < 0.7 < SequenceDCRRatio().compute(fresh).score
-    assert SequenceDCRShare().compute(copied).score > 0.65  # a copy counts only when its original is drawn
-    assert 0.3 < SequenceDCRShare().compute(fresh).score < 0.7
+    copied = _ctx(Sequences(disguise(train.values), train.lengths), train=train)
+    for check in PRIVACY:
+        assert check().compute(copied).score < PRIVACY_ALPHA, check.__name__
+
+
+def test_fresh_sequences_pass_the_nearest_sequence_checks():
+    fresh = _ctx(_ar1(60, seed=2), train=_ar1(60))
+    for check in PRIVACY:
+        assert check().compute(fresh).score > PRIVACY_ALPHA, check.__name__

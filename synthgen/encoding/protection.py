@@ -1,0 +1,41 @@
+"""Value protection: what a saved model stores about a column is an aggregate of at least k records.
+
+A model directory travels further than the data (to a GPU box, a colleague, a registry), so it must
+hold no individual's value: numeric grids are means of blocks of k sorted values (the extremes
+become the mean of the k most extreme, so outliers are clipped there), and categories seen fewer
+than k times are neither stored nor emitted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PROTECT_K = 5
+
+
+def rare_values(values: np.ndarray, k: int = PROTECT_K) -> np.ndarray:
+    """Distinct values that fewer than k records hold: the ones that point at an individual."""
+    distinct, counts = np.unique(values, return_counts=True)
+    return distinct[counts < k]
+
+
+def protected_grid(sorted_values: np.ndarray, max_points: int, k: int = PROTECT_K) -> np.ndarray:
+    """At most `max_points` non-decreasing grid points, each the mean of k or more consecutive sorted
+    values; a point that lands exactly on a rare value moves halfway to its neighbour."""
+    n = len(sorted_values)
+    if n == 0:
+        return sorted_values
+    points = max(1, min(max_points, n // k))
+    grid = np.array([block.mean() for block in np.array_split(sorted_values, points)])
+    rare = rare_values(sorted_values, k)
+    if len(grid) > 1 and len(rare):
+        hit = np.flatnonzero(np.isin(grid, rare))
+        neighbour = np.where(hit + 1 < len(grid), hit + 1, hit - 1)
+        grid[hit] = (grid[hit] + grid[neighbour]) / 2
+        grid = np.sort(grid)
+    return grid
+
+
+def protected_offset(largest: int) -> int:
+    """Where fresh integer ids start: the power of ten above twice the largest real id, never the id."""
+    return int(10 ** len(str(max(int(largest), 0) * 2)))
