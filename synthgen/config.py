@@ -82,9 +82,9 @@ def _default_checks() -> dict[str, CheckParams]:
         "beta_recall": CheckParams(threshold=0.70, level="warn"),
         "utility": CheckParams(threshold=0.80, level="warn"),
         "augmentation_gain": CheckParams(threshold=-0.05, level="warn"),
-        "singling_out_risk": CheckParams(threshold=0.20),
-        "linkability_risk": CheckParams(threshold=0.20),
-        "inference_risk": CheckParams(threshold=0.20),
+        "singling_out_risk": CheckParams(threshold=PRIVACY_ALPHA),
+        "linkability_risk": CheckParams(threshold=PRIVACY_ALPHA),
+        "inference_risk": CheckParams(threshold=PRIVACY_ALPHA),
         # sensor sequences
         "discriminative_score": CheckParams(threshold=0.25),
         "predictive_score": CheckParams(threshold=1.20, level="warn"),

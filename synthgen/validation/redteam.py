@@ -88,7 +88,14 @@ def sequence_leaks(train: np.ndarray, fresh: np.ndarray, seed: int) -> dict[str,
     circular = np.stack([np.roll(s, rng.integers(1, length), axis=0) for s in picks])
     lag = max(1, length // 20)
     linear = np.concatenate([picks[:, lag:], np.repeat(picks[:, -1:], lag, axis=1)], axis=1)  # a late start
-    builds = {"exact": picks, "near": near, "circular_shift": circular, "linear_shift": linear}
+    duplicated = np.repeat(picks[:1], len(fresh), axis=0)
+    builds = {
+        "exact": picks,
+        "near": near,
+        "circular_shift": circular,
+        "linear_shift": linear,
+        "duplicated": duplicated,
+    }
     return {
         name: (lambda share, a=leaked, i=i: mix_arrays(fresh, a, share, np.random.default_rng(seed + i)))
         for i, (name, leaked) in enumerate(builds.items())
@@ -104,6 +111,7 @@ def image_leaks(train: np.ndarray, fresh: np.ndarray, seed: int) -> dict[str, Ca
         "near": np.clip(picks + rng.normal(0, NEAR_SCALE, picks.shape), 0, 1).astype(picks.dtype),
         "flipped": picks[..., ::-1].copy(),
         "shifted": np.roll(picks, 1, axis=-1),
+        "duplicated": np.repeat(picks[:1], len(fresh), axis=0),
     }
     return {
         name: (lambda share, a=leaked, i=i: mix_arrays(fresh, a, share, np.random.default_rng(seed + i)))

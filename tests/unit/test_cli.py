@@ -180,3 +180,23 @@ def test_augment_without_a_gate_verdict_is_refused(tmp_path, capsys, penguins):
     assert code == 2 and "give --metrics" in err
     code, err = _run(capsys, *args, "--out", str(tmp_path / "a.parquet"), "--metrics", str(tmp_path / "m.json"))
     assert code == 2 and "run `synthgen validate`" in err and not (tmp_path / "a.parquet").exists()
+
+
+@pytest.mark.parametrize("modality", ["tabular", "sensor", "image"])
+def test_run_never_replaces_a_directory_it_did_not_write(tmp_path, capsys, csv, modality):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes")
+    extra = {"sensor": ["--entity", "island", "--time", "year"], "image": []}.get(modality, [])
+    code, err = _run(capsys, "run", "--source", str(csv), "--out", str(out), "--modality", modality, *extra)
+    assert code == 2 and f"{out}: --out is a non-empty directory synthgen did not write" in err
+    assert (out / "notes.txt").read_text() == "my notes"
+    (tmp_path / "afile").write_text("x")
+    code, err = _run(capsys, "run", "--source", str(csv), "--out", str(tmp_path / "afile"))
+    assert code == 2 and "is an existing file" in err
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "..", "/etc/passwd"])
+def test_dataset_names_with_path_parts_are_refused(capsys, name):
+    code, err = _run(capsys, "ingest", "--dataset", name)
+    assert code == 2 and "not a plain dataset name" in err

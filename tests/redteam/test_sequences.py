@@ -1,0 +1,51 @@
+"""Sequences: leaking sets fail the privacy gate at the shipped thresholds; fresh real entities pass the whole gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.data.schema import infer_schema
+from synthgen.validation.base import Context
+from synthgen.validation.redteam import sequence_leaks
+from synthgen.validation.sequences import SequenceContext, Sequences
+from tests.redteam.conftest import Split, privacy_failures, verdicts
+
+
+def _long(values: np.ndarray) -> pd.DataFrame:
+    """The schema suite's view: one row per step (entity ids dropped, as validate does)."""
+    n, length, channels = values.shape
+    frame = pd.DataFrame(values.reshape(-1, channels), columns=[f"channel_{c}" for c in range(channels)])
+    return frame.assign(step=np.tile(np.arange(length), n))
+
+
+def sequence_context(split: Split, synthetic: np.ndarray, seed: int, out) -> SequenceContext:
+    train, holdout = split.train, split.holdout
+    tables = [_long(a) for a in (train, holdout, synthetic)]
+    seqs = [Sequences(a.astype(np.float32), np.full(len(a), a.shape[1])) for a in (train, holdout, synthetic)]
+    return SequenceContext(*seqs, seed, out, Context(*tables, infer_schema(tables[0]), seed, out))
+
+
+def _split(values: np.ndarray, sizes: tuple[int, int], seed: int) -> Split:
+    order = np.random.default_rng(seed).permutation(len(values))
+    return Split(values[order[: sizes[0]]], values[order[sizes[0] : sum(sizes)]], values[order[sum(sizes) :]])
+
+
+@pytest.fixture(scope="module")
+def italy(italy_power):
+    return _split(italy_power, (500, 250), seed=0)  # fresh: 346 entities
+
+
+@pytest.mark.parametrize("share", [0.05, 0.10, 0.20])
+@pytest.mark.parametrize("kind", ["exact", "near", "circular_shift", "linear_shift", "duplicated"])
+def test_a_minority_of_disguised_copies_fails(italy, kind, share, tmp_path):
+    leaked = sequence_leaks(italy.train, italy.fresh, seed=1)[kind](share)
+    assert privacy_failures(sequence_context(italy, leaked, 0, tmp_path), "sensor")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fresh_real_entities_pass_the_whole_default_gate(italy_power, seed, tmp_path):
+    split = _split(italy_power, (500, 250), seed=seed)
+    result = verdicts(sequence_context(split, split.fresh, seed, tmp_path), "sensor")
+    assert result["passed"], {k: (c["verdict"], c["score"]) for k, c in result["checks"].items()}
