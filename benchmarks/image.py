@@ -38,8 +38,9 @@ DIGITS = REPO / "data" / "raw" / "digits" / "digits.npz"
 REPORTED = [
     "image_utility",
     "image_detection",
-    "image_dcr_ratio",
-    "image_ssim_ratio",
+    "image_dcr_share",
+    "image_near_copies",
+    "image_membership_inference",
     "fid",
     "kid",
     "image_precision",
@@ -162,9 +163,9 @@ def _markdown(results: pd.DataFrame, seeds: list[int], steps: int) -> str:
             f"- command: `python benchmarks/image.py --steps {steps}` (seeds {seeds}, mean over seeds; synthetic "
             "images = train images, same class mix; 8x8 digits, 1,437 train / 360 holdout)",
             '- scores: synthgen\'s image checks (README, "Images"): image_utility = TSTR/TRTR accuracy (1 ideal), '
-            "image_detection = gradient-boosting ROC AUC on pixels (0.5 ideal), image_dcr_ratio and "
-            "image_ssim_ratio (synthetic over holdout nearest-train distance; ≥ 0.9 = no memorisation), "
-            "fid/kid in the in-stage CNN's feature space",
+            "image_detection = |AUC - 0.5| of gradient boosting on pixels (0 ideal); image_dcr_share, "
+            "image_near_copies, image_membership_inference: p-values of the calibrated privacy tests (pixel L2 "
+            "under flips and 1-pixel moves; the gate fails under 0.001); fid/kid in the in-stage CNN's feature space",
             "",
             table.to_markdown(index=False),
             "",

@@ -24,6 +24,7 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem}
 td,th{border:1px solid #ddd;padding:.3rem .6rem;font-size:.9rem;text-align:left}
 th{background:#f5f5f5}.pass{color:#137333;font-weight:600}.fail{color:#a50e0e;font-weight:600}
 .warn{color:#b06000;font-weight:600}.skipped,.off{color:#777}
+.inconclusive,.accepted_inconclusive,.unsafe{color:#a50e0e;font-weight:600}
 .grid{display:flex;flex-wrap:wrap;gap:.5rem}.grid img{border:1px solid #eee}
 """
 SCRIPT = """window.addEventListener('load', function () {
@@ -46,12 +47,28 @@ def _table(header: list[str], rows: list[list[Any]], table_id: str = "", raw_col
     return f"<table{f' id={table_id!r}' if table_id else ''}><tr>{head}</tr>{body}</table>"
 
 
+def _exceptions(metrics: dict[str, Any]) -> str:
+    """The gate's exceptions, in red above the verdicts: privacy checks loosened by `allow_unsafe`, and
+    fail-level checks whose inconclusive result `accept_inconclusive` let through."""
+    notes = [
+        f"UNSAFE: {_esc(name)} is looser than shipped ({_esc(reason)})"
+        for name, reason in metrics.get("allow_unsafe", {}).items()
+    ]
+    notes += [
+        f"ACCEPTED INCONCLUSIVE: {_esc(name)} could not be computed and did not block the gate"
+        for name in metrics.get("accepted_inconclusive", [])
+    ]
+    return "".join(f'<p class="unsafe">{note}</p>' for note in notes)
+
+
 def _verdicts(metrics: dict[str, Any]) -> str:
     rows = []
     for name, c in metrics["checks"].items():
-        score = "-" if c["score"] is None else f"{c['score']:.4f}"
+        score = "-" if c["score"] is None else f"{c['score']:.4g}"
         sign = "≥" if c["direction"] == "higher_is_better" else "≤"
         verdict = f'<span class="{c["verdict"]}">{c["verdict"].upper()}</span>'
+        if "unsafe" in c:
+            verdict += f' <span class="unsafe">UNSAFE: {_esc(c["unsafe"])}</span>'
         rows.append(
             [
                 name,
@@ -63,7 +80,7 @@ def _verdicts(metrics: dict[str, Any]) -> str:
                 c.get("reason") or c.get("description", ""),
             ]
         )
-    return _table(
+    return _exceptions(metrics) + _table(
         ["check", "kind", "score", "threshold", "level", "verdict", "what / why skipped"], rows, "verdicts", (5,)
     )
 

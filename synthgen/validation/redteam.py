@@ -10,6 +10,8 @@ tests/redteam and benchmarks/redteam.py, and by anyone who wants to try the gate
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,3 +119,35 @@ def image_leaks(train: np.ndarray, fresh: np.ndarray, seed: int) -> dict[str, Ca
         name: (lambda share, a=leaked, i=i: mix_arrays(fresh, a, share, np.random.default_rng(seed + i)))
         for i, (name, leaked) in enumerate(builds.items())
     }
+
+
+def sequence_context(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int, out: Path) -> Any:
+    """What validate hands the sensor checks, for (entities, steps, channels) arrays of full length:
+    standardised arrays, and one row per step for the schema suite."""
+    from synthgen.data.schema import infer_schema
+    from synthgen.validation.base import Context
+    from synthgen.validation.sequences import SequenceContext, Sequences
+
+    def steps(values: np.ndarray) -> pd.DataFrame:
+        n, length, channels = values.shape
+        frame = pd.DataFrame(values.reshape(-1, channels), columns=[f"channel_{c}" for c in range(channels)])
+        return frame.assign(step=np.tile(np.arange(length), n))
+
+    arrays = (train, holdout, synthetic)
+    mean, sd = train.reshape(-1, train.shape[2]).mean(0), train.reshape(-1, train.shape[2]).std(0) + 1e-12
+    seqs = [Sequences(((a - mean) / sd).astype(np.float32), np.full(len(a), a.shape[1])) for a in arrays]
+    tables = [steps(a) for a in arrays]
+    return SequenceContext(*seqs, seed, out, Context(*tables, infer_schema(tables[0]), seed, out))
+
+
+def image_context(train: Any, holdout: Any, synthetic: Any, layout: Any, seed: int, out: Path) -> Any:
+    """What validate hands the image checks, for `Images` of one layout."""
+    from synthgen.data.images import to_table
+    from synthgen.data.schema import infer_schema
+    from synthgen.image_pipeline import summary_rows
+    from synthgen.validation.base import Context
+    from synthgen.validation.images import ImageContext
+
+    rows = [summary_rows(to_table(s, layout)) for s in (train, holdout, synthetic)]
+    tables = Context(*rows, infer_schema(rows[0], "label"), seed, out)
+    return ImageContext(train, holdout, synthetic, layout.classes, seed, out, tables)

@@ -37,7 +37,7 @@ def test_image_run_writes_every_output_and_exports_folders(tmp_path, fast_params
     with Image.open(__import__("io").BytesIO(synthetic["image"].iloc[0])) as first:
         assert first.format == "PNG" and first.size == (8, 8)
     metrics = json.loads((out / "metrics.json").read_text())
-    assert {"fid", "image_detection", "image_utility", "image_dcr_ratio"} <= set(metrics["checks"])
+    assert {"fid", "image_detection", "image_utility", "image_near_copies"} <= set(metrics["checks"])
     report = (out / "report.html").read_text()
     assert 'id="grids"' in report and 'id="closest"' in report and "https://" not in report
     augmented = pd.read_parquet(out / "augmented.parquet")

@@ -51,7 +51,7 @@ def test_sensor_run_writes_every_output_in_long_format(tmp_path, fast_params):
     steps = pd.to_datetime(synthetic["time"]).groupby(synthetic["machine"]).diff().dropna()
     assert (steps == pd.Timedelta(seconds=10)).all()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert {"discriminative_score", "predictive_score", "sequence_dcr_ratio"} <= set(metrics["checks"])
+    assert {"discriminative_score", "predictive_score", "sequence_near_copies"} <= set(metrics["checks"])
     augmented = pd.read_parquet(out / "augmented.parquet")
     assert augmented.loc[augmented["is_synthetic"], "machine"].nunique() == 12
 

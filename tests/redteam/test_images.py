@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthgen.data.images import Images, to_table
-from synthgen.data.schema import infer_schema
-from synthgen.image_pipeline import summary_rows
-from synthgen.validation.base import Context
-from synthgen.validation.images import ImageContext
+from synthgen.data.images import Images
+from synthgen.validation import redteam
 from synthgen.validation.redteam import image_leaks
 from tests.redteam.conftest import Split, privacy_failures, verdicts
 
@@ -20,10 +17,8 @@ def _split(images: Images, sizes: tuple[int, int], seed: int) -> Split:
     return Split(*(Images(images.pixels[i], images.labels[i]) for i in parts))
 
 
-def image_context(split: Split, synthetic: Images, layout, seed: int, out) -> ImageContext:
-    rows = [summary_rows(to_table(s, layout)) for s in (split.train, split.holdout, synthetic)]
-    tables = Context(*rows, infer_schema(rows[0], "label"), seed, out)
-    return ImageContext(split.train, split.holdout, synthetic, layout.classes, seed, out, tables)
+def image_context(split: Split, synthetic: Images, layout, seed: int, out):
+    return redteam.image_context(split.train, split.holdout, synthetic, layout, seed, out)
 
 
 @pytest.fixture(scope="module")

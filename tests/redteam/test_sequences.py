@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from synthgen.data.schema import infer_schema
-from synthgen.validation.base import Context
+from synthgen.validation import redteam
 from synthgen.validation.redteam import sequence_leaks
-from synthgen.validation.sequences import SequenceContext, Sequences
+from synthgen.validation.sequences import SequenceContext
 from tests.redteam.conftest import Split, privacy_failures, verdicts
 
 
-def _long(values: np.ndarray) -> pd.DataFrame:
-    """The schema suite's view: one row per step (entity ids dropped, as validate does)."""
-    n, length, channels = values.shape
-    frame = pd.DataFrame(values.reshape(-1, channels), columns=[f"channel_{c}" for c in range(channels)])
-    return frame.assign(step=np.tile(np.arange(length), n))
-
-
 def sequence_context(split: Split, synthetic: np.ndarray, seed: int, out) -> SequenceContext:
-    train, holdout = split.train, split.holdout
-    tables = [_long(a) for a in (train, holdout, synthetic)]
-    seqs = [Sequences(a.astype(np.float32), np.full(len(a), a.shape[1])) for a in (train, holdout, synthetic)]
-    return SequenceContext(*seqs, seed, out, Context(*tables, infer_schema(tables[0]), seed, out))
+    return redteam.sequence_context(split.train, split.holdout, synthetic, seed, out)
 
 
 def _split(values: np.ndarray, sizes: tuple[int, int], seed: int) -> Split:
