@@ -21,19 +21,20 @@ def rare_values(values: np.ndarray, k: int = PROTECT_K) -> np.ndarray:
 
 def protected_grid(sorted_values: np.ndarray, max_points: int, k: int = PROTECT_K) -> np.ndarray:
     """At most `max_points` non-decreasing grid points, each the mean of k or more consecutive sorted
-    values; a point that lands exactly on a rare value moves halfway to its neighbour."""
+    values; a point that lands exactly on a rare value moves part of the way to its neighbour."""
     n = len(sorted_values)
     if n == 0:
         return sorted_values
     points = max(1, min(max_points, n // k))
     grid = np.array([block.mean() for block in np.array_split(sorted_values, points)])
     rare = rare_values(sorted_values, k)
-    if len(grid) > 1 and len(rare):
+    for fraction in (0.5, 0.3, 0.2, 0.1):  # a move can land on another rare value: move again, less
         hit = np.flatnonzero(np.isin(grid, rare))
+        if len(grid) < 2 or not len(hit):
+            break
         neighbour = np.where(hit + 1 < len(grid), hit + 1, hit - 1)
-        grid[hit] = (grid[hit] + grid[neighbour]) / 2
-        grid = np.sort(grid)
-    return grid
+        grid[hit] += fraction * (grid[neighbour] - grid[hit])
+    return np.sort(grid)
 
 
 def protected_offset(largest: int) -> int:
