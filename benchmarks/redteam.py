@@ -210,10 +210,11 @@ def main() -> None:
     parser.add_argument("--leak-seeds", type=int, default=3, help="seeds for the smallest leak caught")
     args = parser.parse_args()
     quiet_logging()
-    tables = [run(name, args.seeds or DATASETS[name].seeds, args.leak_seeds) for name in args.datasets]
-    for table in tables:
-        print(table.to_markdown(index=False), flush=True)
-    write_section("redteam", _markdown(tables, args.seeds, args.leak_seeds))
+    tables = []
+    for name in args.datasets:  # written after each data set, so a long run keeps what it has measured
+        tables.append(run(name, args.seeds or DATASETS[name].seeds, args.leak_seeds))
+        print(tables[-1].to_markdown(index=False), flush=True)
+        write_section("redteam", _markdown(tables, args.seeds, args.leak_seeds))
 
 
 if __name__ == "__main__":

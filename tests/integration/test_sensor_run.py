@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from tests.integration.conftest import synthgen
 
@@ -33,6 +34,14 @@ def _vibration(entities: int = 24, steps: int = 20) -> pd.DataFrame:
 
 
 def test_sensor_run_writes_every_output_in_long_format(tmp_path, fast_params):
+    # 24 machines leave 2 holdout machines for the DCR share's null: too few to judge, which blocks
+    # the gate unless accepted by name (and then shows as accepted in metrics.json and the report).
+    # This tests the outputs of a 30-epoch model, whose values stray out of range: the schema suite
+    # reports rather than blocks here (tests/redteam judges trained models at the defaults).
+    params = yaml.safe_load(fast_params.read_text())
+    params["validate"]["accept_inconclusive"] = ["sequence_dcr_share"]
+    params["validate"]["checks"]["sequence_expectations"] = {"threshold": 1.0, "level": "warn"}
+    fast_params.write_text(yaml.safe_dump(params))
     frame = _vibration().sample(frac=1, random_state=0)  # unsorted: repaired
     source = tmp_path / "vibration.csv"
     frame.to_csv(source, index=False)
@@ -52,6 +61,7 @@ def test_sensor_run_writes_every_output_in_long_format(tmp_path, fast_params):
     assert (steps == pd.Timedelta(seconds=10)).all()
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"discriminative_score", "predictive_score", "sequence_near_copies"} <= set(metrics["checks"])
+    assert metrics["accepted_inconclusive"] == ["sequence_dcr_share"]
     augmented = pd.read_parquet(out / "augmented.parquet")
     assert augmented.loc[augmented["is_synthetic"], "machine"].nunique() == 12
 
