@@ -133,18 +133,20 @@ def _fails(name: str, ctx: Any) -> bool:
     return not check.passes(check.compute(ctx).score, cfg.threshold)
 
 
-def run(name: str, seeds: int, leak_seeds: int) -> pd.DataFrame:
+def run(name: str, seeds: int, leak_seeds: int, power_only: bool = False) -> pd.DataFrame:
     data = DATASETS[name]
     records = data.load()
     false_alarms: dict[str, int] = {}
     gate_failures = 0
     caught: dict[tuple[str, str], list[float]] = {}
     privacy = _privacy_checks(data.modality)
-    for seed in range(seeds):
+    for seed in range(leak_seeds if power_only else seeds):
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             make, fresh, leaks = _contexts(data, records, seed, Path(tmp))
-            result = judge_all(make(fresh), DEFAULT, data.modality, [])
+            result = (
+                {"passed": True, "checks": {}} if power_only else judge_all(make(fresh), DEFAULT, data.modality, [])
+            )
             gate_failures += not result["passed"]
             for check, verdict in result["checks"].items():
                 false_alarms[check] = false_alarms.get(check, 0) + (verdict["verdict"] in ("fail", "inconclusive"))
@@ -170,12 +172,17 @@ def run(name: str, seeds: int, leak_seeds: int) -> pd.DataFrame:
     for check in [c for c in CHECKS.names() if CHECKS.get(c).modality == data.modality]:
         if DEFAULT.checks[check].level != "fail":
             continue
-        row = {"data set": name, "check": check, "false alarms": f"{false_alarms.get(check, 0)}/{seeds}"}
+        alarms = "not run" if power_only else f"{false_alarms.get(check, 0)}/{seeds}"
+        row = {"data set": name, "check": check, "false alarms": alarms}
         for kind in kinds:
             share = max(caught.get((check, kind), [np.inf]))  # caught in every leak seed from this share
             row[kind] = "-" if check not in privacy else ("missed at 20%" if share == np.inf else f"{share:.0%}")
         rows.append(row)
-    gate = {"data set": name, "check": "whole gate", "false alarms": f"{gate_failures}/{seeds}"}
+    gate = {
+        "data set": name,
+        "check": "whole gate",
+        "false alarms": "not run" if power_only else f"{gate_failures}/{seeds}",
+    }
     for kind in kinds:  # per seed the smallest share any privacy check fails, then the worst seed
         per_seed = np.min([caught[(check, kind)] for check in privacy], axis=0)
         gate[kind] = "missed at 20%" if per_seed.max() == np.inf else f"{per_seed.max():.0%}"
@@ -208,11 +215,12 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--seeds", type=int, help="fresh-split seeds for the false-alarm rate (default: per data set)")
     parser.add_argument("--leak-seeds", type=int, default=3, help="seeds for the smallest leak caught")
+    parser.add_argument("--power-only", action="store_true", help="leak sets only, no whole-gate false-alarm runs")
     args = parser.parse_args()
     quiet_logging()
     tables = []
     for name in args.datasets:  # written after each data set, so a long run keeps what it has measured
-        tables.append(run(name, args.seeds or DATASETS[name].seeds, args.leak_seeds))
+        tables.append(run(name, args.seeds or DATASETS[name].seeds, args.leak_seeds, args.power_only))
         print(tables[-1].to_markdown(index=False), flush=True)
         write_section("redteam", _markdown(tables, args.seeds, args.leak_seeds))
 
