@@ -16,7 +16,15 @@ pytestmark = pytest.mark.integration
 SHIPPED = [
     ("penguins", None),
     ("basic_motions", None),
-    ("digits", 250),  # half image_ddpm's budget (5 of 10 CPU minutes); every other setting as shipped
+    pytest.param(
+        "digits",
+        250,  # half image_ddpm's budget (5 of 10 CPU minutes); every other setting as shipped
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="image_ddpm falls short: image_membership_inference p = 0.0001 (attack AUC 0.56, train images "
+            "closer to the synthetic set than holdout ones); README 'Image model: status'",
+        ),
+    ),
 ]
 
 
