@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthgen.config import TrainParams, ValidateParams
+from synthgen.config import TrainParams
 from synthgen.data.images import Images, read_images, split_images, to_table
 from synthgen.data.schema import infer_schema
 from synthgen.image_pipeline import summary_rows
@@ -30,7 +30,7 @@ from synthgen.validation.gate import judge_all
 from synthgen.validation.images import ImageContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import RESULTS, machine, quiet_logging, write_section  # noqa: E402  (benchmarks/ is scripts)
+from results import RESULTS, machine, quiet_logging, report_only, write_section  # noqa: E402  (benchmarks/ is scripts)
 
 log = logging.getLogger("benchmark")
 REPO = Path(__file__).resolve().parents[1]
@@ -95,9 +95,7 @@ def _ours(train: Images, layout, seed: int, steps: int) -> Sampler:
 
 
 def _judge(train: Images, holdout: Images, synthetic: Images, layout, seed: int) -> dict:
-    params = ValidateParams.model_validate(
-        {"checks": {name: {"threshold": 0, "level": "warn"} for name in ValidateParams().checks}}
-    )
+    params = report_only()
     rows = [summary_rows(to_table(s, layout)) for s in (train, holdout, synthetic)]
     with tempfile.TemporaryDirectory() as out:
         ctx = ImageContext(

@@ -61,6 +61,6 @@ def test_two_process_ddp_training_then_two_rank_sampling(tmp_path, ddp_params):
     )  # fmt: skip
     synthgen(
         "augment", "--train", str(tmp_path / "prep/train.parquet"), "--synthetic", str(out),
-        "--out", str(tmp_path / "augmented.parquet"), "--params", p, "--metrics", str(tmp_path / "reports/metrics.json"),
+        "--out", str(tmp_path / "augmented.parquet"), "--params", p, "--metrics", str(tmp_path / "reports/metrics.json"),  # noqa: E501
     )  # fmt: skip
     assert pd.read_parquet(tmp_path / "augmented.parquet")["is_synthetic"].sum() == 3000
