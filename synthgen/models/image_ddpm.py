@@ -20,10 +20,10 @@ class ImageDDPMConfig(ModelConfig):
     learning_rate: float = 2e-3
     width: int = Field(32, ge=8, description="channels at full resolution; doubled at each level down")
     levels: int | None = Field(None, ge=1, le=5, description="resolutions; null: 2 up to 16 px, 3 above")
-    dropout: float = 0.1
+    dropout: float = Field(0.5, ge=0, lt=1, description="in every residual block; high, so it generalises")
     timesteps: int = 1000
-    sampling_steps: int = Field(20, ge=1, description="DDIM steps per image")
-    eta: float = Field(0.5, ge=0, le=1, description="0: deterministic DDIM, 1: DDPM-like noise")
+    sampling_steps: int = Field(50, ge=1, description="DDIM steps per image")
+    eta: float = Field(1.0, ge=0, le=1, description="0: deterministic DDIM, 1: DDPM-like noise")
     guidance: float = Field(0.0, ge=0, description="classifier-free guidance weight; 0 = plain conditional")
     ema_decay: float = Field(0.995, ge=0, lt=1, description="weights used for sampling: an EMA of training")
 
@@ -31,7 +31,10 @@ class ImageDDPMConfig(ModelConfig):
 @MODELS.register("image_ddpm")
 class ImageDDPM(ImageModel):
     Config: ClassVar[type[ModelConfig]] = ImageDDPMConfig
-    default_steps = 6000
+    # Memorisation grows with training: on digits, 6000 steps at dropout 0.1 with near-deterministic
+    # sampling (eta 0.5) let a distance attack tell members from unseen images (AUC 0.56, p = 0.0001);
+    # 3000 steps, dropout 0.5 and full sampling noise give AUC 0.52 (p = 0.08) at better fidelity.
+    default_steps = 3000
     # A diffusion loss on a few hundred held-out images is too noisy to stop on or pick checkpoints by
     # (it stopped digits at a tenth of the budget); the EMA weights of the whole budget are kept.
     validation_loss_ranks = False
