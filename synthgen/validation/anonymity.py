@@ -120,9 +120,11 @@ class SinglingOutRisk(Check):
                 continue
             queries.append(np.concatenate([np.logical_and.reduce([m[i] for m in masks]) for i in (1, 2)]))
             baseline.append(_random_predicate_hits(values, chosen, numeric, medians, rng) == 1)
-        if len(queries) < 10:
-            raise CheckSkipped(f"only {len(queries)} synthetic predicates single out one synthetic row")
-        return singled_out(np.array(queries), n, baseline, rng)
+        if not queries:  # on large sets few half-space predicates are unique; none means none singled out
+            return Outcome(1.0, {"queries": 0, "attempts": MAX_TARGETS * 4, "risk": 0.0})
+        outcome = singled_out(np.array(queries), n, baseline, rng)
+        outcome.details["queries"] = len(queries)  # fewer than MAX_TARGETS: the test has less power
+        return outcome
 
 
 PERMUTATIONS = 4000

@@ -20,6 +20,9 @@ from synthgen.encoding.columns import to_float
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
 
+FLOOR_RESAMPLES = 40  # bootstrap draws of the holdout for the real-data floor
+FLOOR_SD = 3.0  # the floor sits this many bootstrap standard deviations under the holdout's mean score
+
 
 def _prepared(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str]]:
     """Real train and synthetic with datetimes as numbers; columns with more than one value."""
@@ -77,11 +80,31 @@ def _mean(scores: dict[str, float], what: str) -> float:
     return float(np.mean(values))
 
 
-@CHECKS.register("column_shapes")
-class ColumnShapes(Check):
-    name = "column_shapes"
+class _TableFidelity(Check):
+    """A fidelity score whose threshold is never above what unseen real rows reach at this size: the
+    holdout, resampled with replacement, scored against train like the synthetic set."""
+
     kind = "fidelity"
     direction = "higher_is_better"
+
+    def real_floor(self, ctx: Context) -> float | None:
+        rng = np.random.default_rng(ctx.seed + 23)
+        n = min(len(ctx.holdout), len(ctx.synthetic))
+        scores = []
+        for _ in range(FLOOR_RESAMPLES):
+            resample = ctx.holdout.iloc[rng.integers(0, len(ctx.holdout), n)].reset_index(drop=True)
+            as_synthetic = Context(ctx.train, ctx.holdout, resample, ctx.schema, ctx.seed, ctx.out_dir)
+            try:
+                scores.append(self.compute(as_synthetic).score)
+            except CheckSkipped:
+                return None
+        values = np.array(scores)
+        return float(values.mean() - FLOOR_SD * values.std()) if np.isfinite(values).all() else None
+
+
+@CHECKS.register("column_shapes")
+class ColumnShapes(_TableFidelity):
+    name = "column_shapes"
     description = "mean KSComplement (numeric, datetime) / TVComplement (categorical) over columns"
 
     def compute(self, ctx: Context) -> Outcome:
@@ -90,10 +113,8 @@ class ColumnShapes(Check):
 
 
 @CHECKS.register("column_pair_trends")
-class ColumnPairTrends(Check):
+class ColumnPairTrends(_TableFidelity):
     name = "column_pair_trends"
-    kind = "fidelity"
-    direction = "higher_is_better"
     description = "mean CorrelationSimilarity (numeric pairs) / ContingencySimilarity (others) over pairs"
 
     def compute(self, ctx: Context) -> Outcome:
@@ -105,10 +126,8 @@ class ColumnPairTrends(Check):
 
 
 @CHECKS.register("quality")
-class Quality(Check):
+class Quality(_TableFidelity):
     name = "quality"
-    kind = "fidelity"
-    direction = "higher_is_better"
     description = "mean of column shapes and column pair trends (SDMetrics' quality score)"
 
     def compute(self, ctx: Context) -> Outcome:

@@ -126,8 +126,14 @@ def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str, 
     if score is None or not math.isfinite(score):
         return _inconclusive(record, "score is not a finite number", accepted)
     ok = check.passes(score, threshold)
+    details = outcome.details
+    if not ok:
+        floor = check.real_floor(ctx)
+        if floor is not None:
+            details = {**details, "real_floor": round(floor, 6)}
+            ok = check.passes(score, floor)
     verdict = "pass" if ok else ("fail" if level == "fail" else "warn")
-    return {**record, "verdict": verdict, "score": round(float(score), 6), "details": outcome.details}
+    return {**record, "verdict": verdict, "score": round(float(score), 6), "details": details}
 
 
 LEVELS = {"off": 0, "warn": 1, "fail": 2}

@@ -36,3 +36,10 @@ def test_copies_of_train_are_risky_and_fresh_data_is_not(check, make_ctx, real):
     fresh["c"] = np.where(x > 0, "hi", "lo")
     outcome = check().compute(make_ctx(fresh))
     assert outcome.score > PRIVACY_ALPHA and len(outcome.details["risk_ci95"]) == 2
+
+
+def test_a_set_where_no_predicate_is_unique_singles_out_nobody(make_ctx, real):
+    train, _ = real
+    twice = train.iloc[np.repeat(np.arange(0, len(train), 10), 2)]  # every synthetic row has a twin
+    outcome = SinglingOutRisk().compute(make_ctx(twice))
+    assert outcome.score == 1.0 and outcome.details["queries"] == 0

@@ -20,3 +20,11 @@ def test_shifted_column_lowers_its_shape_score(make_ctx, real):
     shifted = real[0].assign(x=real[0]["x"] + 3)
     outcome = ColumnShapes().compute(make_ctx(shifted))
     assert outcome.details["x"] < 0.3 and outcome.details["c"] > 0.99
+
+
+def test_the_real_floor_is_what_resampled_unseen_rows_score_and_marginals_stay_under_it(make_ctx, real):
+    rng = np.random.default_rng(0)
+    shuffled = real[0].apply(lambda col: col.sample(frac=1, random_state=rng.integers(1e9)).to_numpy())
+    ctx = make_ctx(shuffled)
+    floor = ColumnPairTrends().real_floor(ctx)
+    assert floor is not None and ColumnPairTrends().compute(ctx).score < floor < 1.0
