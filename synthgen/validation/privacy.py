@@ -91,7 +91,8 @@ class DCRShareTest(_Calibrated):
 
 class NearCopiesTest(_Calibrated):
     def compute(self, ctx: Any) -> Outcome:
-        return near_copy_test(self.distances(ctx).unseen_to_train, self.distances(ctx).synthetic_to_train, ctx.seed)
+        d = self.distances(ctx)
+        return near_copy_test(d.unseen_to_train, d.synthetic_to_train, ctx.seed)
 
 
 class MembershipTest(_Calibrated):

@@ -80,12 +80,27 @@ def mix_arrays(fresh: np.ndarray, leaked: np.ndarray, share: float, rng: np.rand
     return out
 
 
+def sequence_array(frame: pd.DataFrame, entity: str = "entity", step: str = "step") -> np.ndarray:
+    """A long table's channels as (entities, steps, channels) float32 in entity and step order, NaN
+    after the end of entities shorter than the longest (what `sequence_leaks` and
+    `sequence_context` take)."""
+    frame = frame.sort_values([entity, step], kind="stable")
+    channels = [c for c in frame.columns if c.startswith("channel_")]
+    ids = pd.factorize(frame[entity], sort=True)[0]
+    position = frame.groupby(ids).cumcount().to_numpy()
+    out = np.full((ids.max() + 1, position.max() + 1, len(channels)), np.nan, dtype=np.float32)
+    out[ids, position] = frame[channels].to_numpy(np.float32)
+    return out
+
+
 def sequence_leaks(train: np.ndarray, fresh: np.ndarray, seed: int) -> dict[str, Callable[[float], np.ndarray]]:
-    """Leaking sequence sets (entities, steps, channels) by name, each a function of the leaked share."""
+    """Leaking sequence sets (entities, steps, channels) by name, each a function of the leaked share.
+    Entities of different lengths are NaN after their end; they get no shifted copies (a shift would
+    move the padding into the series)."""
     rng = np.random.default_rng(seed)
     picks = train[rng.choice(len(train), len(fresh), replace=len(fresh) > len(train))]
     length = train.shape[1]
-    sd = train.reshape(-1, train.shape[2]).std(axis=0)
+    sd = np.nanstd(train.reshape(-1, train.shape[2]), axis=0)
     near = picks + rng.normal(0, NEAR_SCALE, picks.shape) * sd
     circular = np.stack([np.roll(s, rng.integers(1, length), axis=0) for s in picks])
     lag = max(1, length // 20)
@@ -98,6 +113,8 @@ def sequence_leaks(train: np.ndarray, fresh: np.ndarray, seed: int) -> dict[str,
         "linear_shift": linear,
         "duplicated": duplicated,
     }
+    if np.isnan(train).any():
+        builds = {k: v for k, v in builds.items() if not k.endswith("_shift")}
     return {
         name: (lambda share, a=leaked, i=i: mix_arrays(fresh, a, share, np.random.default_rng(seed + i)))
         for i, (name, leaked) in enumerate(builds.items())
@@ -122,8 +139,8 @@ def image_leaks(train: np.ndarray, fresh: np.ndarray, seed: int) -> dict[str, Ca
 
 
 def sequence_context(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int, out: Path) -> Any:
-    """What validate hands the sensor checks, for (entities, steps, channels) arrays of full length:
-    standardised arrays, and one row per step for the schema suite."""
+    """What validate hands the sensor checks, for (entities, steps, channels) arrays (NaN after an
+    entity's end when lengths differ): standardised arrays, and one row per step for the schema suite."""
     from synthgen.data.schema import infer_schema
     from synthgen.validation.base import Context
     from synthgen.validation.sequences import SequenceContext, Sequences
@@ -131,11 +148,16 @@ def sequence_context(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarr
     def steps(values: np.ndarray) -> pd.DataFrame:
         n, length, channels = values.shape
         frame = pd.DataFrame(values.reshape(-1, channels), columns=[f"channel_{c}" for c in range(channels)])
-        return frame.assign(step=np.tile(np.arange(length), n))
+        return frame.assign(step=np.tile(np.arange(length), n)).dropna().reset_index(drop=True)
+
+    def standardised(values: np.ndarray) -> Sequences:
+        lengths = (~np.isnan(values[..., 0])).sum(axis=1)
+        return Sequences(np.nan_to_num((values - mean) / sd).astype(np.float32), lengths)
 
     arrays = (train, holdout, synthetic)
-    mean, sd = train.reshape(-1, train.shape[2]).mean(0), train.reshape(-1, train.shape[2]).std(0) + 1e-12
-    seqs = [Sequences(((a - mean) / sd).astype(np.float32), np.full(len(a), a.shape[1])) for a in arrays]
+    flat = train.reshape(-1, train.shape[2])
+    mean, sd = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0) + 1e-12
+    seqs = [standardised(a) for a in arrays]
     tables = [steps(a) for a in arrays]
     return SequenceContext(*seqs, seed, out, Context(*tables, infer_schema(tables[0]), seed, out))
 

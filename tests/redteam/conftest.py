@@ -1,9 +1,10 @@
 """Real data no model here was tuned on, split three ways: train, holdout and a fresh split that
 plays the perfect generator (it must pass) and the carrier of leaks (they must fail).
 
-Tables: penguins (mixed kinds, missing values; small) and the 16 most varied pixel columns of
+Tables: penguins (mixed kinds, missing values; small), plotly's tips (244 rows) and the 16 most varied pixel columns of
 scikit-learn's digits as a 1,797-row integer table, whose fresh split holds over 1,000 rows.
-Sequences: ItalyPowerDemand (1,096 daily load curves of 24 hours), from the copy sktime ships.
+Sequences: ItalyPowerDemand (1,096 daily load curves of 24 hours) and JapaneseVowels (640
+utterances of 7 to 29 steps, 12 channels), from the copies sktime ships.
 Images: scikit-learn's digits (8x8, 10 classes), from the copy this repository ships.
 """
 
@@ -45,6 +46,14 @@ def table_split(frame: pd.DataFrame, sizes: tuple[int, int], seed: int, target: 
 
 
 @pytest.fixture(scope="session")
+def tips() -> pd.DataFrame:
+    """plotly's restaurant tips (244 rows, 7 mixed columns), shipped inside plotly (an sdmetrics dependency)."""
+    import plotly.data
+
+    return plotly.data.tips()
+
+
+@pytest.fixture(scope="session")
 def digits_table() -> pd.DataFrame:
     from sklearn.datasets import load_digits
 
@@ -58,10 +67,19 @@ def italy_power() -> np.ndarray:
     """(1096, 24, 1) standardised like validate does (train-wide mean and sd are ~0 and ~1 already)."""
     from synthgen.data.sequences import read_sensor
     from synthgen.io import resolve_source
+    from synthgen.validation.redteam import sequence_array
 
-    frame = read_sensor(resolve_source("pkg:sktime/datasets/data/ItalyPowerDemand"))
-    values = frame.sort_values(["entity", "step"])["channel_0"].to_numpy(np.float32)
-    return values.reshape(-1, 24, 1)
+    return sequence_array(read_sensor(resolve_source("pkg:sktime/datasets/data/ItalyPowerDemand")))
+
+
+@pytest.fixture(scope="session")
+def japanese_vowels() -> np.ndarray:
+    """(640, 29, 12): utterances of 7 to 29 steps, NaN after each one's end."""
+    from synthgen.data.sequences import read_sensor
+    from synthgen.io import resolve_source
+    from synthgen.validation.redteam import sequence_array
+
+    return sequence_array(read_sensor(resolve_source("pkg:sktime/datasets/data/JapaneseVowels")))
 
 
 @pytest.fixture(scope="session")

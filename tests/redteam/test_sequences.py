@@ -37,3 +37,17 @@ def test_fresh_real_entities_pass_the_whole_default_gate(italy_power, seed, tmp_
     split = _split(italy_power, (500, 250), seed=seed)
     result = verdicts(sequence_context(split, split.fresh, seed, tmp_path), "sensor")
     assert result["passed"], {k: (c["verdict"], c["score"]) for k, c in result["checks"].items()}
+
+
+@pytest.fixture(scope="module")
+def vowels(japanese_vowels):
+    return _split(japanese_vowels, (320, 160), seed=0)  # fresh: 160 utterances of 7 to 29 steps
+
+
+def test_entities_of_different_lengths_fresh_pass_and_copies_fail(vowels, tmp_path):
+    result = verdicts(sequence_context(vowels, vowels.fresh, 0, tmp_path), "sensor")
+    assert result["passed"], {k: (c["verdict"], c["score"]) for k, c in result["checks"].items()}
+    leaks = sequence_leaks(vowels.train, vowels.fresh, seed=1)
+    assert set(leaks) == {"exact", "near", "duplicated"}  # no shifts: they would move the padding
+    for kind, build in leaks.items():
+        assert privacy_failures(sequence_context(vowels, build(0.10), 0, tmp_path), "sensor"), kind
