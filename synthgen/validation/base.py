@@ -57,11 +57,12 @@ class Check:
     def compute(self, ctx: Context) -> Outcome:
         raise NotImplementedError
 
-    def real_floor(self, ctx: Any) -> float | None:
-        """The worst score genuine unseen real data of this size plausibly gets, or None when the
-        threshold alone decides. Fixed fidelity thresholds are out of reach of real data on small
-        tables (60 unseen rows of a 7-column table score 0.75 to 0.87 on pair trends), so the gate
-        asks no more than this; it is computed only when the score misses the threshold."""
+    def real_floor(self, ctx: Any) -> tuple[float, float] | None:
+        """(the synthetic set's score at the holdout's size, the worst score genuine unseen data of
+        that size plausibly gets), or None when the threshold alone decides. Fixed fidelity
+        thresholds are out of reach of real data on small tables (60 unseen rows of a 7-column table
+        score 0.75 to 0.87 on pair trends), so the gate asks no more than this; it is computed only
+        when the score misses the threshold."""
         return None
 
     @classmethod

@@ -21,7 +21,8 @@ from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
 
 FLOOR_RESAMPLES = 40  # bootstrap draws of the holdout for the real-data floor
-FLOOR_SD = 3.0  # the floor sits this many bootstrap standard deviations under the holdout's mean score
+FLOOR_SD = 3.0  # the floor: this many standard deviations of the real-vs-synthetic difference under the real mean
+SYNTHETIC_RESAMPLES = 10  # bootstrap draws of the synthetic set at the holdout's size (their mean is compared)
 
 
 def _prepared(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame, list[str], list[str]]:
@@ -81,25 +82,31 @@ def _mean(scores: dict[str, float], what: str) -> float:
 
 
 class _TableFidelity(Check):
-    """A fidelity score whose threshold is never above what unseen real rows reach at this size: the
-    holdout, resampled with replacement, scored against train like the synthetic set."""
+    """A fidelity score whose threshold is never above what unseen real rows reach at this size.
+    Scores fall with sample size, so both sides are scored alike: bootstrap resamples of the holdout
+    and of the synthetic set, each of the holdout's size (at most the synthetic set's), against train."""
 
     kind = "fidelity"
     direction = "higher_is_better"
 
-    def real_floor(self, ctx: Context) -> float | None:
+    def real_floor(self, ctx: Context) -> tuple[float, float] | None:
         rng = np.random.default_rng(ctx.seed + 23)
         n = min(len(ctx.holdout), len(ctx.synthetic))
-        scores = []
-        for _ in range(FLOOR_RESAMPLES):
-            resample = ctx.holdout.iloc[rng.integers(0, len(ctx.holdout), n)].reset_index(drop=True)
-            as_synthetic = Context(ctx.train, ctx.holdout, resample, ctx.schema, ctx.seed, ctx.out_dir)
-            try:
-                scores.append(self.compute(as_synthetic).score)
-            except CheckSkipped:
-                return None
-        values = np.array(scores)
-        return float(values.mean() - FLOOR_SD * values.std()) if np.isfinite(values).all() else None
+        try:
+            real = [self._resampled(ctx, ctx.holdout, n, rng) for _ in range(FLOOR_RESAMPLES)]
+            synthetic = [self._resampled(ctx, ctx.synthetic, n, rng) for _ in range(SYNTHETIC_RESAMPLES)]
+        except CheckSkipped:
+            return None
+        if not np.isfinite(real + synthetic).all():
+            return None
+        # The noise of the difference: the holdout's own, plus the synthetic mean's (its resampling,
+        # and the synthetic set's own sampling, smaller the more rows it has than n).
+        spread = np.var(real) + np.var(synthetic) * (1 / SYNTHETIC_RESAMPLES + n / len(ctx.synthetic))
+        return float(np.mean(synthetic)), float(np.mean(real) - FLOOR_SD * np.sqrt(spread))
+
+    def _resampled(self, ctx: Context, rows: pd.DataFrame, n: int, rng: np.random.Generator) -> float:
+        resample = rows.iloc[rng.integers(0, len(rows), n)].reset_index(drop=True)
+        return self.compute(Context(ctx.train, ctx.holdout, resample, ctx.schema, ctx.seed, ctx.out_dir)).score
 
 
 @CHECKS.register("column_shapes")

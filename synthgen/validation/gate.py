@@ -128,10 +128,11 @@ def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str, 
     ok = check.passes(score, threshold)
     details = outcome.details
     if not ok:
-        floor = check.real_floor(ctx)
-        if floor is not None:
-            details = {**details, "real_floor": round(floor, 6)}
-            ok = check.passes(score, floor)
+        calibrated = check.real_floor(ctx)
+        if calibrated is not None:
+            at_size, floor = calibrated
+            details = {**details, "score_at_holdout_size": round(at_size, 6), "real_floor": round(floor, 6)}
+            ok = check.passes(at_size, floor)
     verdict = "pass" if ok else ("fail" if level == "fail" else "warn")
     return {**record, "verdict": verdict, "score": round(float(score), 6), "details": details}
 
