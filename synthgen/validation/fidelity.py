@@ -90,23 +90,35 @@ class _TableFidelity(Check):
     direction = "higher_is_better"
 
     def real_floor(self, ctx: Context) -> tuple[float, float] | None:
-        rng = np.random.default_rng(ctx.seed + 23)
-        n = min(len(ctx.holdout), len(ctx.synthetic))
+        # One set of resamples for all three checks; each resample caches its shapes and pairs.
+        real_ctxs, synthetic_ctxs = ctx.cached("floor_resamples", lambda: _floor_resamples(ctx))
         try:
-            real = [self._resampled(ctx, ctx.holdout, n, rng) for _ in range(FLOOR_RESAMPLES)]
-            synthetic = [self._resampled(ctx, ctx.synthetic, n, rng) for _ in range(SYNTHETIC_RESAMPLES)]
+            real = [self.compute(c).score for c in real_ctxs]
+            synthetic = [self.compute(c).score for c in synthetic_ctxs]
         except CheckSkipped:
             return None
         if not np.isfinite(real + synthetic).all():
             return None
         # The noise of the difference: the holdout's own, plus the synthetic mean's (its resampling,
         # and the synthetic set's own sampling, smaller the more rows it has than n).
+        n = min(len(ctx.holdout), len(ctx.synthetic))
         spread = np.var(real) + np.var(synthetic) * (1 / SYNTHETIC_RESAMPLES + n / len(ctx.synthetic))
         return float(np.mean(synthetic)), float(np.mean(real) - FLOOR_SD * np.sqrt(spread))
 
-    def _resampled(self, ctx: Context, rows: pd.DataFrame, n: int, rng: np.random.Generator) -> float:
+
+def _floor_resamples(ctx: Context) -> tuple[list[Context], list[Context]]:
+    """Contexts whose synthetic set is a bootstrap resample of n rows of the holdout (FLOOR_RESAMPLES
+    of them) or of the synthetic set (SYNTHETIC_RESAMPLES), n = the holdout's size at most the
+    synthetic set's."""
+    rng = np.random.default_rng(ctx.seed + 23)
+    n = min(len(ctx.holdout), len(ctx.synthetic))
+
+    def resampled(rows: pd.DataFrame) -> Context:
         resample = rows.iloc[rng.integers(0, len(rows), n)].reset_index(drop=True)
-        return self.compute(Context(ctx.train, ctx.holdout, resample, ctx.schema, ctx.seed, ctx.out_dir)).score
+        return Context(ctx.train, ctx.holdout, resample, ctx.schema, ctx.seed, ctx.out_dir)
+
+    real = [resampled(ctx.holdout) for _ in range(FLOOR_RESAMPLES)]
+    return real, [resampled(ctx.synthetic) for _ in range(SYNTHETIC_RESAMPLES)]
 
 
 @CHECKS.register("column_shapes")
