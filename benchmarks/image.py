@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 
 from synthgen.config import TrainParams
-from synthgen.data.images import Images, read_images, split_images, to_table
+from synthgen.data.images import Images, read_images, split_images, summary_rows, to_table
 from synthgen.data.schema import infer_schema
-from synthgen.image_pipeline import summary_rows
-from synthgen.image_synthesizer import ImageSynthesizer
+from synthgen.modalities.image.synthesizer import ImageSynthesizer
 from synthgen.validation.base import Context
 from synthgen.validation.gate import judge_all
 from synthgen.validation.images import ImageContext

@@ -20,8 +20,8 @@ import pandas as pd
 
 from synthgen.config import TrainParams, load_params
 from synthgen.data.sequences import clean_long, infer_layout, read_sensor, split_entities
-from synthgen.sensor_pipeline import standardised
-from synthgen.sequence_synthesizer import SequenceSynthesizer
+from synthgen.modalities.sensor import standardised
+from synthgen.modalities.sensor.synthesizer import SequenceSynthesizer
 from synthgen.validation.gate import judge_all
 from synthgen.validation.sequences import SequenceContext
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from synthgen.data.schema import ColumnOverride
 from synthgen.errors import SynthgenError
 
 
@@ -171,23 +172,18 @@ class Params(Section):
     augment: AugmentParams = Field(default_factory=AugmentParams)
 
 
-class ColumnOverride(Section):
-    kind: Literal["numeric", "integer", "categorical", "boolean", "datetime", "id", "text"] | None = None
-    role: Literal["target", "pii", "none"] | None = None
-    pii_type: str | None = None
+# The params sections the stages read: name in params.yaml and specs → attribute on Params / DatasetSpec.
+SECTIONS = {"ingest": "ingest", "train": "train", "sample": "sample", "validate": "validate_", "augment": "augment"}
 
 
 class DatasetSpec(Section):
-    """One shipped use case (pipelines/<name>.yaml): adding a dataset is adding a spec."""
+    """One shipped use case (pipelines/<name>.yaml): adding a dataset is adding a spec. The one-shot
+    commands build the same object from their flags (cli.py), so both paths meet the stages alike."""
 
-    @model_validator(mode="after")
-    def _sensor_columns(self) -> DatasetSpec:
-        if self.modality == "sensor" and not (self.entity and self.time):
-            raise ValueError("modality sensor needs `entity` and `time` columns")
-        return self
-
-    source: str = Field(description="a file or directory, or pkg:<package>/<path> for data a package ships")
-    modality: Literal["tabular", "sensor", "image"] = "tabular"
+    source: str | None = Field(
+        None, description="a file or directory, or pkg:<package>/<path> for data a package ships"
+    )
+    modality: str = Field("tabular", description="a registered modality: tabular, sensor, image")
     target: str | None = None
     # sensor only: which column is what, and the time grid
     entity: str | None = None
@@ -264,15 +260,38 @@ def merged(section: Section, overrides: dict[str, Any], where: str) -> Any:
     return _validated(type(section), _deep_update(section.model_dump(by_alias=True), overrides), where)
 
 
-def check_names(params: Params, where: str = "params.yaml") -> None:
-    """Resolve model and check names, and the model's own config, before any stage runs."""
-    from synthgen import models, validation  # noqa: F401  (fill the registries)
-    from synthgen.registry import CHECKS, MODELS
+def parse_conditions(pairs: list[str]) -> dict[str, str]:
+    """Parse CLI `COL=VALUE` pairs."""
+    conditions = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise SynthgenError(f"--condition {pair!r}: expected COL=VALUE, e.g. --condition species=Adelie")
+        col, value = pair.split("=", 1)
+        conditions[col.strip()] = value.strip()
+    return conditions
 
-    unknown = sorted(set(params.validate_.checks) - set(CHECKS.names()))
-    if unknown:
-        raise SynthgenError(f"{where}: validate.checks: unknown check(s) {unknown}; known: {', '.join(CHECKS.names())}")
-    MODELS.get(params.train.model).parse_config(params.train.model_config_)
-    from synthgen.validation.gate import check_params
 
-    check_params(params.validate_, f"{where}: validate")
+def resolve(
+    params_path: str | Path | None, dataset: str | None, flags: dict[str, Any], where: str
+) -> tuple[Params, DatasetSpec]:
+    """The one place params.yaml, a dataset spec and command-line flags merge, in that order.
+
+    Args:
+        params_path: params.yaml (a missing default file means all defaults).
+        dataset: pipelines/<dataset>.yaml whose sections override params.yaml's; None for none.
+        flags: `section.field` (train.epochs, sample.rows, ...) and `spec.field` (spec.target, ...)
+            values; `sample.conditions` as COL=VALUE strings. Other keys are ignored.
+    """
+    params = load_params(params_path)
+    spec = load_spec(dataset) if dataset else DatasetSpec()
+    if "sample.conditions" in flags:
+        flags = {**flags, "sample.conditions": parse_conditions(flags["sample.conditions"])}
+    sections = {}
+    for section, attr in SECTIONS.items():
+        value = getattr(params, attr)
+        if dataset:
+            value = merged(value, getattr(spec, attr), f"pipelines/{dataset}.yaml {section}")
+        mine = {k.split(".", 1)[1]: v for k, v in flags.items() if k.startswith(f"{section}.")}
+        sections[attr] = merged(value, mine, f"{where} flags") if mine else value
+    spec_flags = {k.split(".", 1)[1]: v for k, v in flags.items() if k.startswith("spec.")}
+    return params.model_copy(update=sections), merged(spec, spec_flags, where)

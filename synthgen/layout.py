@@ -42,3 +42,12 @@ class DatasetPaths:
     @property
     def augmented(self) -> Path:
         return self.root / "data" / "augmented" / f"{self.name}.parquet"
+
+    def conventional(self) -> dict[str, Path]:
+        """Every path a stage reads or writes for this dataset, by the names the CLI uses."""
+        names = ("prepared", "train", "holdout", "model", "synthetic", "reports", "augmented")
+        return {
+            **{n: getattr(self, n) for n in names},
+            "metrics": self.reports / "metrics.json",
+            "loss": self.reports / "loss.csv",
+        }

@@ -1,4 +1,4 @@
-"""One registry for models and one for checks, so names are resolved in a single place."""
+"""One registry each for models, checks and modalities, so names are resolved in a single place."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ class Registry(Generic[T]):
 
         return add
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (a test's own toy modality, say); unknown names fail."""
+        self.get(name)
+        del self._entries[name]
+
     def get(self, name: str) -> T:
         if name not in self._entries:
             known = ", ".join(sorted(self._entries)) or "none"
@@ -41,3 +46,4 @@ class Registry(Generic[T]):
 
 MODELS: Registry = Registry("model")
 CHECKS: Registry = Registry("check")
+MODALITIES: Registry = Registry("modality")

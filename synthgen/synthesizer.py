@@ -1,15 +1,24 @@
-"""Schema + encoder + model behind one object: public methods check and log, models do the work."""
+"""The base of every modality's synthesizer: model choice, seeding, device, training, batched
+sampling, and one way to save as data and to check what is loaded.
+
+A saved model is a directory: config.json (format version, synthgen version, modality, model name
+and config, seed, the schema's hash, what the subclass adds), schema.json (the table schema or the
+sensor/image layout), model.pt (weights only) and loss.csv. Every modality loads through the same
+checks, so a corrupt file, a foreign directory or a newer format gives the same one-line error.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import pickle
 import tempfile
-import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,23 +26,21 @@ import torch
 
 import synthgen
 import synthgen.models  # noqa: F401  (registers every model)
-from synthgen.config import ColumnOverride, TrainParams
-from synthgen.data.schema import Schema, infer_schema
-from synthgen.encoding import TableEncoder
-from synthgen.encoding.protection import protected_offset
+from synthgen.config import TrainParams
 from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path, read_json, write_json
-from synthgen.models.base import TabularModel
+from synthgen.models.base import GenerativeModel
 from synthgen.registry import MODELS
-from synthgen.sampling.fresh import fake_values, fresh_ids
-from synthgen.sampling.plan import class_index, label_stream
 from synthgen.training import fit_model
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
+S = TypeVar("S", bound="BaseSynthesizer")
+# What a damaged model directory raises while it is read back: each becomes a one-line error.
+CORRUPT = (KeyError, TypeError, ValueError, RuntimeError, OSError, EOFError, pickle.UnpicklingError, AttributeError)
 
 
-def _batch_seeds(seed: int, batch: int) -> tuple[int, int]:
+def batch_seeds(seed: int, batch: int) -> tuple[int, int]:
     """Independent seeds for torch and numpy per batch, so batches never share a stream."""
     torch_seed, numpy_seed = np.random.SeedSequence([seed, batch]).generate_state(2)
     return int(torch_seed), int(numpy_seed)
@@ -44,222 +51,193 @@ def rank_batches(n_batches: int, rank: int, world_size: int) -> range:
     return range(rank * n_batches // world_size, (rank + 1) * n_batches // world_size)
 
 
-class Synthesizer:
-    """Learns a table and draws synthetic rows with the same columns, dtypes and value sets.
+def payload_hash(payload: Any) -> str:
+    """Fingerprint of a schema or layout, stored with a model so it refuses files of another shape."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SeededBatch:
+    """One batch of a sampling run: its rows and its own generators (same seed → same batch)."""
+
+    index: int
+    rows: slice
+    generator: torch.Generator
+    rng: np.random.Generator
+    numpy_seed: int
+    device: torch.device
+
+    @property
+    def size(self) -> int:
+        return self.rows.stop - self.rows.start
+
+
+def read_model_config(path: str | Path) -> dict[str, Any]:
+    """config.json of a model directory, after the checks every modality shares."""
+    path = Path(path)
+    config_path = path / "config.json"
+    if not config_path.is_file():
+        raise SynthgenError(f"{path}: not a synthgen model directory (no config.json); train one with `synthgen train`")
+    config = read_json(config_path)
+    if not isinstance(config, dict) or "format_version" not in config:
+        raise SynthgenError(
+            f"{config_path}: not a synthgen model config (no format_version); train with `synthgen train`"
+        )
+    if config["format_version"] != FORMAT_VERSION:
+        newer = isinstance(config["format_version"], int) and config["format_version"] > FORMAT_VERSION
+        raise SynthgenError(
+            f"{config_path}: model format {config['format_version']} (synthgen {config.get('synthgen_version')}) is "
+            f"incompatible with format {FORMAT_VERSION} (synthgen {synthgen.__version__}); "
+            + ("upgrade synthgen to read it, or " if newer else "")
+            + "retrain with `synthgen train`"
+        )
+    config.setdefault("modality", "tabular")  # format-1 table models were saved before modalities were recorded
+    return config
+
+
+class BaseSynthesizer:
+    """What every modality's synthesizer shares. Subclasses set `modality` and supply the hooks
+    `_schema_payload`, `_config`, `_build_model` and `_restore` (and `_save_extra` if they keep more).
 
     Args:
-        model: registered model name (see `synthgen.registry.MODELS.names()`); default: train_params.model.
-        target: class (or regression) target column; classes are generated by conditioning.
-        seed: seeds the encoder, training and (by default) sampling.
-        epochs: training passes; None uses the model's own budget.
-        train_params: trainer settings (batch size, accelerator, early stopping, ...).
-        columns: per-column kind/role overrides for schema inference.
+        model: a registered model of this modality; default: train_params.model.
+        seed: seeds training and (by default) sampling.
+        train_params: trainer settings (batch size, accelerator, precision, early stopping, ...).
     """
 
-    def __init__(
-        self,
-        model: str | None = None,
-        target: str | None = None,
-        seed: int = 0,
-        epochs: int | None = None,
-        train_params: TrainParams | None = None,
-        columns: dict[str, ColumnOverride] | None = None,
-        schema: Schema | None = None,
-    ) -> None:
-        self.model_name = model or (train_params.model if train_params else TrainParams().model)
+    modality: ClassVar[str]
+    default_model: ClassVar[str]
+
+    def __init__(self, model: str | None = None, seed: int = 0, train_params: TrainParams | None = None) -> None:
+        params = train_params or TrainParams(model=self.default_model)
+        self.model_name = model or params.model
         modality = MODELS.get(self.model_name).modality  # fail now, not after loading data
-        if modality != "tabular":
-            raise SynthgenError(f"model {self.model_name!r} is for {modality} data, not tables; pick a tabular model")
-        self.target = target
+        if modality != self.modality:
+            fitting = [n for n in MODELS.names() if MODELS.get(n).modality == self.modality]
+            raise SynthgenError(
+                f"model {self.model_name!r} is for {modality} data, not {self.modality}; "
+                f"set train.model to one of: {', '.join(fitting)}"
+            )
+        self.train_params = params.model_copy(update={"model": self.model_name})
         self.seed = seed
-        self.train_params = (train_params or TrainParams()).model_copy(update={"model": self.model_name})
-        if epochs is not None:
-            self.train_params = self.train_params.model_copy(update={"epochs": epochs})
-        self.columns = columns or {}
-        self.schema = schema
-        self.encoder: TableEncoder | None = None
-        self.model: TabularModel | None = None
+        self.model: GenerativeModel | None = None
         self.meta: dict[str, Any] = {}
         self.loss_curve: pd.DataFrame | None = None
 
-    # ---- fitting -------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, where: str = "training data") -> Synthesizer:
-        start = time.perf_counter()
-        if self.schema is None:
-            self.schema = infer_schema(frame, self.target, self.columns, where)
-        else:
-            self.schema.check_frame(frame, where)
-        self.encoder = TableEncoder(self.schema).fit(frame)
-        if self.encoder.width == 0:
-            raise SynthgenError(f"{where}: no column can be modelled (all id, text, pii or constant); add data columns")
-        x = self.encoder.transform(frame, self.seed)
-        y = self.encoder.labels(frame)
+    # ---- training ------------------------------------------------------------------------------
+    def _new_model(self, n_rows: int, *args: Any, trailing: tuple[Any, ...] = ()) -> GenerativeModel:
+        """The registered model sized for `n_rows`, its weights initialised from the seed: built as
+        model_cls(*args, config, *trailing)."""
         model_cls = MODELS.get(self.model_name)
         torch.manual_seed(self.seed)  # weight initialisation is part of "same seed, same model"
-        config = model_cls.sized_config(dict(self.train_params.model_config_), len(x))
-        self.model = model_cls(x.shape[1], self.encoder.n_classes, config, self.encoder.blocks)
+        config = model_cls.sized_config(dict(self.train_params.model_config_), n_rows)
+        return model_cls(*args, config, *trailing)
+
+    def _train(self, model: GenerativeModel, arrays: list[np.ndarray]) -> None:
+        """Lightning training (devices, precision and strategy from train_params), then eval mode."""
         with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
-            self.loss_curve = fit_model(self.model, [x, y], self.train_params, self.seed, Path(log_dir))
-        self.model.eval()
-        self.meta = {
-            "n_train": len(frame),
-            "class_counts": np.bincount(y, minlength=self.encoder.n_classes).tolist() if self.schema.classes else [],
-            "null_rates": {c.name: float(frame[c.name].isna().mean()) for c in self.schema.columns if not c.modelled},
-            "id_offsets": {
-                c.name: protected_offset(pd.to_numeric(frame[c.name], errors="coerce").max())
-                for c in self.schema.columns
-                if c.kind == "id" and c.dtype.startswith(("int", "Int", "uint"))
-            },
-        }
-        log.info(
-            "fit %s on %d rows x %d columns (%d encoded features) in %.1f s",
-            self.model_name,
-            len(frame),
-            len(frame.columns),
-            x.shape[1],
-            time.perf_counter() - start,
-        )
-        return self
+            self.loss_curve = fit_model(model, arrays, self.train_params, self.seed, Path(log_dir))
+        model.eval()
+        self.model = model
 
-    def _require_fitted(self) -> tuple[Schema, TableEncoder, TabularModel]:
-        if self.schema is None or self.encoder is None or self.model is None:
-            raise SynthgenError("the synthesizer is not fitted; call fit(df) or Synthesizer.load(path) first")
-        return self.schema, self.encoder, self.model
-
-    @property
-    def class_counts(self) -> dict[Any, int]:
-        schema, _, _ = self._require_fitted()
-        return dict(zip(schema.classes, self.meta["class_counts"], strict=True))
+    def _fitted(self) -> GenerativeModel:
+        if self.model is None:
+            raise SynthgenError(
+                f"the synthesizer is not fitted; call fit(...) or {type(self).__name__}.load(path) first"
+            )
+        return self.model
 
     # ---- sampling ------------------------------------------------------------------------------
-    def sample(
-        self, n: int, conditions: dict[str, Any] | None = None, seed: int | None = None, batch_size: int = 10_000
-    ) -> pd.DataFrame:
-        """Draw `n` rows; `conditions={target: value}` draws rows of that class only."""
-        if n == 0:  # an empty frame that still has every column and dtype
-            return self.sample(1, conditions, seed, batch_size).iloc[:0]
-        return pd.concat(list(self.sample_batches(n, conditions, seed=seed, batch_size=batch_size)), ignore_index=True)
+    @staticmethod
+    def device() -> torch.device:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-    def sample_batches(
-        self,
-        n: int | None = None,
-        conditions: dict[str, Any] | None = None,
-        class_counts: dict[Any, int] | None = None,
-        seed: int | None = None,
-        batch_size: int = 10_000,
-        rank: int = 0,
-        world_size: int = 1,
-    ) -> Iterator[pd.DataFrame]:
-        """Yield batches of synthetic rows: `n` by the prior or a condition, or exact `class_counts`.
-        With `world_size` > 1, only this rank's share: a contiguous run of the batches (rank_batches)."""
-        schema, encoder, model = self._require_fitted()
-        seed = self.seed if seed is None else seed
-        labels_all = self._planned_labels(schema, class_counts, seed)
-        total = len(labels_all) if labels_all is not None else n
-        if total is None or total < 0:
-            raise SynthgenError("give the number of rows to sample (n >= 0) or class counts")
-        fixed = class_index(schema, conditions or {})
-        prior = np.asarray(self.meta.get("class_counts") or [1], dtype=float)
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    def _batches(
+        self, total: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1
+    ) -> Iterator[SeededBatch]:
+        """This rank's batches of a `total`-row draw, each seeded by (seed, batch index) alone."""
+        model, device = self._fitted(), self.device()
         model.to(device)
         for b in rank_batches(math.ceil(total / batch_size), rank, world_size):
-            start, size = b * batch_size, min(batch_size, total - b * batch_size)
-            torch_seed, numpy_seed = _batch_seeds(seed, b)
-            rng = np.random.default_rng(numpy_seed)
-            if labels_all is not None:
-                labels = labels_all[start : start + size]
-            elif fixed is not None:
-                labels = np.full(size, fixed)
-            elif schema.is_classification:
-                labels = label_stream(size, prior / prior.sum(), rng)
-            else:
-                labels = np.full(size, encoder.n_classes)  # the no-class token
-            generator = torch.Generator(device=device).manual_seed(torch_seed)
-            x = model.sample(torch.as_tensor(labels, device=device), generator).float().cpu().numpy()
-            yield self._decode(x, labels, start, numpy_seed)
+            torch_seed, numpy_seed = batch_seeds(seed, b)
+            yield SeededBatch(
+                b,
+                slice(b * batch_size, min(total, (b + 1) * batch_size)),
+                torch.Generator(device=device).manual_seed(torch_seed),
+                np.random.default_rng(numpy_seed),
+                numpy_seed,
+                device,
+            )
 
-    def _planned_labels(self, schema: Schema, class_counts: dict[Any, int] | None, seed: int) -> np.ndarray | None:
-        if class_counts is None:
-            return None
-        index = {str(c): i for i, c in enumerate(schema.classes)}
-        unknown = [c for c in class_counts if str(c) not in index]
-        if unknown:
-            raise SynthgenError(f"unknown class(es) {unknown} for target {schema.target!r}; known: {schema.classes}")
-        labels = np.concatenate([np.full(k, index[str(c)], dtype=np.int64) for c, k in class_counts.items()] or [[]])
-        return np.random.default_rng(seed).permutation(labels.astype(np.int64))
+    # ---- persistence: hooks --------------------------------------------------------------------
+    def _schema_payload(self) -> Any:
+        """The schema or layout as JSON (saved as schema.json, its hash in config.json)."""
+        raise NotImplementedError
 
-    def _decode(self, x: np.ndarray, labels: np.ndarray, start: int, seed: int) -> pd.DataFrame:
-        schema, encoder, _ = self._require_fitted()
-        frame = encoder.inverse(x, labels, seed)
-        for i, col in enumerate(schema.columns):
-            if col.kind == "id":
-                frame[col.name] = fresh_ids(col, start, len(x), self.meta["id_offsets"].get(col.name, 0))
-            elif col.name not in frame:  # pii, free text: made up, never copied, missing as often as real
-                values = fake_values(col, len(x), seed + i)
-                missing = np.random.default_rng(seed + i).random(len(x)) < self.meta.get("null_rates", {}).get(
-                    col.name, 0
-                )
-                frame[col.name] = values.where(~missing, None)
-        return frame[schema.names]
+    def _config(self) -> dict[str, Any]:
+        """What the subclass needs in config.json besides the shared keys."""
+        return dict(self.meta)
+
+    def _save_extra(self, directory: Path) -> None:
+        """Further files of the subclass (an encoder state, a sub-model)."""
+
+    @classmethod
+    def _restore(cls: type[S], config: dict[str, Any], schema: Any, path: Path) -> S:
+        """An unfitted synthesizer with its model built (weights are loaded after)."""
+        raise NotImplementedError
 
     # ---- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Save as data (JSON + a weights-only checkpoint), atomically."""
-        schema, encoder, model = self._require_fitted()
+        model = self._fitted()
+        schema = self._schema_payload()
         config = {
+            **self._config(),
             "format_version": FORMAT_VERSION,
             "synthgen_version": synthgen.__version__,
+            "modality": self.modality,
             "model": self.model_name,
             "model_config": model.config.model_dump(),
-            "n_features": encoder.width,
-            "schema_hash": schema.hash(),
             "seed": self.seed,
-            "target": schema.target,
-            **self.meta,
+            "schema_hash": payload_hash(schema),
         }
         with atomic_path(path) as tmp:
             tmp.mkdir(parents=True)
             write_json(config, tmp / "config.json")
-            schema.save(tmp / "schema.json")
-            write_json(encoder.state(), tmp / "encoder.json")
+            write_json(schema, tmp / "schema.json")
             torch.save(model.state_dict(), tmp / "model.pt")
+            self._save_extra(tmp)
             if self.loss_curve is not None:
                 self.loss_curve.to_csv(tmp / "loss.csv", index=False)
 
     @classmethod
-    def load(cls, path: str | Path) -> Synthesizer:
-        """Load a saved model; refuses other format versions and mismatched schemas."""
+    def load(cls: type[S], path: str | Path) -> S:
+        """Load a saved model; refuses foreign directories, other formats, other modalities,
+        mismatched schemas and damaged files, each with one line naming the file."""
         path = Path(path)
-        if not (path / "config.json").exists():
-            raise SynthgenError(
-                f"{path}: not a synthgen model directory (no config.json); train one with `synthgen train`"
-            )
-        config = read_json(path / "config.json")
-        if config.get("format_version") != FORMAT_VERSION:
-            raise SynthgenError(
-                f"{path}: model format {config.get('format_version')} (synthgen {config.get('synthgen_version')}) is "
-                f"incompatible with format {FORMAT_VERSION} (synthgen {synthgen.__version__}); "
-                "retrain with `synthgen train`"
-            )
+        config = read_model_config(path)
+        if config["modality"] != cls.modality:
+            raise SynthgenError(f"{path}: a {config['modality']} model, not a {cls.modality} one; load it as such")
+        schema = read_json(path / "schema.json")
+        if payload_hash(schema) != config.get("schema_hash"):
+            raise SynthgenError(f"{path}: schema.json does not match the model (hash differs); retrain the model")
         try:
-            schema = Schema.load(path / "schema.json")
-            if schema.hash() != config["schema_hash"]:
-                raise SynthgenError(f"{path}: schema.json does not match the model (hash differs); retrain the model")
-            synth = cls(config["model"], config["target"], config["seed"], schema=schema)
-            synth.encoder = TableEncoder(schema, read_json(path / "encoder.json"))
-            model_cls = MODELS.get(config["model"])
-            synth.model = model_cls(
-                config["n_features"], synth.encoder.n_classes, config["model_config"], synth.encoder.blocks
-            )
-            synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
-            synth.meta = {k: config[k] for k in ("n_train", "class_counts", "id_offsets")}
-            synth.meta["null_rates"] = config.get("null_rates", {})
-        except (KeyError, TypeError, RuntimeError, OSError, pickle.UnpicklingError) as exc:
+            synth = cls._restore(config, schema, path)
+        except CORRUPT as exc:
             raise SynthgenError(
-                f"{path}: incomplete or corrupt model directory "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); retrain with `synthgen train`"
+                f"{path / 'config.json'}: incomplete or corrupt model ({_brief(exc)}); retrain it"
             ) from exc
-        synth.model.eval()
+        weights = path / "model.pt"
+        try:
+            synth._fitted().load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        except CORRUPT as exc:
+            raise SynthgenError(f"{weights}: incomplete or corrupt model weights ({_brief(exc)}); retrain it") from exc
+        synth._fitted().eval()
         if (path / "loss.csv").exists():
             synth.loss_curve = pd.read_csv(path / "loss.csv")
         return synth
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -7,6 +7,7 @@ import math
 import tempfile
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,64 @@ def _loader(arrays: list[np.ndarray], batch_size: int, seed: int | None, passes:
     return DataLoader(data, batch_size=batch_size, sampler=sampler)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How one run splits the rows and spends its steps."""
+
+    val_idx: np.ndarray
+    fit_idx: np.ndarray
+    batch_size: int
+    passes: int
+    per_epoch: int
+    epochs: int
+    val_every: int
+
+
+def _budget(model: GenerativeModel, params: TrainParams, n_rows: int, seed: int) -> Budget:
+    """Validation rows, batch size and passes: the model's default steps unless train.epochs is set."""
+    order = np.random.default_rng(seed).permutation(n_rows)
+    n_val = int(n_rows * params.validation_fraction)
+    n_val = n_val if n_val >= MIN_VALIDATION_ROWS and model.validation_loss_ranks else 0
+    val_idx, fit_idx = order[:n_val], order[n_val:]
+    batch_size = min(params.batch_size, len(fit_idx))
+    batches_per_pass = math.ceil(len(fit_idx) / batch_size)
+    passes = params.epochs or max(1, math.ceil(model.default_steps / batches_per_pass))
+    per_epoch = min(passes, max(1, MIN_BATCHES_PER_EPOCH // batches_per_pass))
+    # Validate about once per pass over the data, but at least every VALIDATION_MIN_STEPS steps (tiny
+    # tables overfit within a few dozen full-data steps) and at least MIN_VALIDATION_ROUNDS times a run.
+    total_steps = passes * batches_per_pass
+    val_every = max(VALIDATION_MIN_STEPS, min(batches_per_pass, total_steps // MIN_VALIDATION_ROUNDS))
+    return Budget(val_idx, fit_idx, batch_size, passes, per_epoch, math.ceil(passes / per_epoch), val_every)
+
+
+def _trainer(params: TrainParams, budget: Budget, callbacks: list, checkpointing: bool, log_dir: Path) -> pl.Trainer:
+    """Lightning's Trainer with devices, strategy and precision from params; bad settings are one line."""
+    try:
+        return pl.Trainer(
+            max_epochs=budget.epochs,
+            accelerator=params.accelerator,
+            devices=params.devices,
+            num_nodes=params.num_nodes,
+            strategy=params.strategy,
+            precision=_precision(params),
+            deterministic=True,
+            callbacks=callbacks,
+            enable_checkpointing=checkpointing,
+            logger=CSVLogger(str(log_dir), name="", version=""),
+            log_every_n_steps=1,
+            check_val_every_n_epoch=None,
+            val_check_interval=budget.val_every,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            enable_progress_bar=True,
+        )
+    except (MisconfigurationException, ValueError, RuntimeError) as exc:
+        raise SynthgenError(
+            f"params train.accelerator/devices/num_nodes/strategy/precision: {str(exc).splitlines()[0]}; "
+            "use accelerator auto|cpu|gpu, a Lightning strategy such as ddp and a precision such as 32-true"
+        ) from exc
+
+
 def fit_model(
     model: GenerativeModel,
     arrays: Sequence[np.ndarray],
@@ -55,61 +114,26 @@ def fit_model(
     """Train with early stopping on a held-out part of train; returns the loss curve. `arrays` are the
     model's batch tensors (rows first), e.g. (encoded rows, class indices)."""
     pl.seed_everything(seed, workers=True, verbose=False)
-    rng = np.random.default_rng(seed)
     n_rows = len(arrays[0])
-    order = rng.permutation(n_rows)
-    n_val = int(n_rows * params.validation_fraction)
-    n_val = n_val if n_val >= MIN_VALIDATION_ROWS and model.validation_loss_ranks else 0
-    val_idx, fit_idx = order[:n_val], order[n_val:]
-    batch_size = min(params.batch_size, len(fit_idx))
-    batches_per_pass = math.ceil(len(fit_idx) / batch_size)
-    passes = params.epochs or max(1, math.ceil(model.default_steps / batches_per_pass))
-    per_epoch = min(passes, max(1, MIN_BATCHES_PER_EPOCH // batches_per_pass))
-    epochs = math.ceil(passes / per_epoch)
-    # Validate about once per pass over the data, but at least every VALIDATION_MIN_STEPS steps (tiny
-    # tables overfit within a few dozen full-data steps) and at least MIN_VALIDATION_ROUNDS times a run.
-    total_steps = passes * batches_per_pass
-    val_every = max(VALIDATION_MIN_STEPS, min(batches_per_pass, total_steps // MIN_VALIDATION_ROUNDS))
+    budget = _budget(model, params, n_rows, seed)
+    n_val = len(budget.val_idx)
     monitor = "val_loss" if n_val else "train_loss"
     with tempfile.TemporaryDirectory(prefix="synthgen-ckpt-") as ckpt_dir:
         checkpoint = ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="min", save_top_k=1)
         callbacks = [checkpoint] if model.validation_loss_ranks else []
         if n_val:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=params.early_stopping_patience, mode="min"))
-        try:
-            trainer = pl.Trainer(
-                max_epochs=epochs,
-                accelerator=params.accelerator,
-                devices=params.devices,
-                num_nodes=params.num_nodes,
-                strategy=params.strategy,
-                precision=_precision(params),
-                deterministic=True,
-                callbacks=callbacks,
-                enable_checkpointing=model.validation_loss_ranks,
-                logger=CSVLogger(str(log_dir), name="", version=""),
-                log_every_n_steps=1,
-                check_val_every_n_epoch=None,
-                val_check_interval=val_every,
-                enable_model_summary=False,
-                num_sanity_val_steps=0,
-                enable_progress_bar=True,
-            )
-        except (MisconfigurationException, ValueError, RuntimeError) as exc:
-            raise SynthgenError(
-                f"params train.accelerator/devices/num_nodes/strategy/precision: {str(exc).splitlines()[0]}; "
-                "use accelerator auto|cpu|gpu, a Lightning strategy such as ddp and a precision such as 32-true"
-            ) from exc
-        train_loader = _loader([a[fit_idx] for a in arrays], batch_size, seed, per_epoch)
-        val_loader = _loader([a[val_idx] for a in arrays], batch_size, None) if n_val else None
+        trainer = _trainer(params, budget, callbacks, model.validation_loss_ranks, log_dir)
+        train_loader = _loader([a[budget.fit_idx] for a in arrays], budget.batch_size, seed, budget.per_epoch)
+        val_loader = _loader([a[budget.val_idx] for a in arrays], budget.batch_size, None) if n_val else None
         log.info(
             "training %s: %d rows (%d for validation), %d passes max (%d per Lightning epoch), precision %s, "
             "%d process(es)",
             type(model).__name__,
             n_rows,
             n_val,
-            passes,
-            per_epoch,
+            budget.passes,
+            budget.per_epoch,
             trainer.precision,
             trainer.world_size,
         )

@@ -65,12 +65,13 @@ def fast_train() -> TrainParams:
 @pytest.fixture(scope="session")
 def staged(tmp_path_factory, penguins) -> Path:
     """penguins ingested (prep/) and a tiny model trained on it (model/), through the stage functions."""
-    from synthgen import pipeline
-    from synthgen.config import IngestParams
+    from synthgen import stages
+    from synthgen.config import DatasetSpec, IngestParams
 
     root = tmp_path_factory.mktemp("stages")
     penguins.to_csv(root / "p.csv", index=False)
-    schema = pipeline.ingest(root / "p.csv", root / "prep", IngestParams(), seed=0, target="species")
+    spec = DatasetSpec(source=str(root / "p.csv"), target="species")
+    stages.ingest(spec, root / "prep", IngestParams(), seed=0)
     params = TrainParams(epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1})
-    pipeline.train(root / "prep" / "train.parquet", root / "model", params, seed=0, target="species", schema=schema)
+    stages.train(root / "prep" / "train.parquet", root / "model", params, seed=0, spec=spec)
     return root

@@ -19,8 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from synthgen.config import ColumnOverride, IngestParams
-from synthgen.data.schema import Schema, infer_schema
+from synthgen.data.schema import ColumnOverride, Schema, infer_schema
 from synthgen.encoding.protection import protected_offset
 from synthgen.errors import SynthgenError
 from synthgen.io import ParquetParts
@@ -77,7 +76,14 @@ def infer_large_schema(
 
 
 def split_large(
-    path: str | Path, schema: Schema, totals: Totals, params: IngestParams, seed: int, out_dir: Path, where: str
+    path: str | Path,
+    schema: Schema,
+    totals: Totals,
+    holdout_fraction: float,
+    min_holdout_rows: int,
+    seed: int,
+    out_dir: Path,
+    where: str,
 ) -> tuple[int, int]:
     """Stream the rows into train.parquet and holdout.parquet; each batch's holdout draw has its own seed."""
     rare = {
@@ -90,7 +96,7 @@ def split_large(
     try:
         for b, batch in enumerate(ParquetParts(path).iter_batches(BATCH_ROWS)):
             rng = np.random.default_rng(np.random.SeedSequence([seed, b]))
-            holdout = rng.random(batch.num_rows) < params.holdout_fraction
+            holdout = rng.random(batch.num_rows) < holdout_fraction
             for name, values in rare.items():
                 holdout &= ~pc.fill_null(pc.is_in(batch.column(name), value_set=values), False).to_numpy(
                     zero_copy_only=False
@@ -104,9 +110,9 @@ def split_large(
     finally:
         for writer in writers.values():
             writer.close()
-    if sizes["holdout"] < params.min_holdout_rows:
+    if sizes["holdout"] < min_holdout_rows:
         raise SynthgenError(
-            f"{where}: only {sizes['holdout']} holdout row(s) (minimum {params.min_holdout_rows}); "
+            f"{where}: only {sizes['holdout']} holdout row(s) (minimum {min_holdout_rows}); "
             "raise ingest.holdout_fraction"
         )
     kept = {name: len(values) for name, values in rare.items()}

@@ -8,12 +8,12 @@ import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 
-from synthgen.config import ColumnOverride
 from synthgen.errors import SynthgenError
 
 KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "id", "text")
@@ -43,6 +43,16 @@ PII_SDTYPES = {
     "user_name": "user_name",
     "country": "country",
 }
+
+
+class ColumnOverride(BaseModel):
+    """A spec's correction of one inferred column (pipelines/<name>.yaml `columns:`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["numeric", "integer", "categorical", "boolean", "datetime", "id", "text"] | None = None
+    role: Literal["target", "pii", "none"] | None = None
+    pii_type: str | None = None
 
 
 @dataclass

@@ -34,14 +34,14 @@ SCRIPT = """window.addEventListener('load', function () {
 });"""
 
 
-def _esc(value: Any) -> str:
+def escape(value: Any) -> str:
     return html.escape(str(value))
 
 
 def _table(header: list[str], rows: list[list[Any]], table_id: str = "", raw_cols: tuple[int, ...] = ()) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{cell if i in raw_cols else _esc(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
+        "<tr>" + "".join(f"<td>{cell if i in raw_cols else escape(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
         for row in rows
     )
     return f"<table{f' id={table_id!r}' if table_id else ''}><tr>{head}</tr>{body}</table>"
@@ -51,24 +51,24 @@ def _exceptions(metrics: dict[str, Any]) -> str:
     """The gate's exceptions, in red above the verdicts: privacy checks loosened by `allow_unsafe`, and
     fail-level checks whose inconclusive result `accept_inconclusive` let through."""
     notes = [
-        f"UNSAFE: {_esc(name)} is looser than shipped ({_esc(reason)})"
+        f"UNSAFE: {escape(name)} is looser than shipped ({escape(reason)})"
         for name, reason in metrics.get("allow_unsafe", {}).items()
     ]
     notes += [
-        f"ACCEPTED INCONCLUSIVE: {_esc(name)} could not be computed and did not block the gate"
+        f"ACCEPTED INCONCLUSIVE: {escape(name)} could not be computed and did not block the gate"
         for name in metrics.get("accepted_inconclusive", [])
     ]
     return "".join(f'<p class="unsafe">{note}</p>' for note in notes)
 
 
-def _verdicts(metrics: dict[str, Any]) -> str:
+def verdict_table(metrics: dict[str, Any]) -> str:
     rows = []
     for name, c in metrics["checks"].items():
         score = "-" if c["score"] is None else f"{c['score']:.4g}"
         sign = "≥" if c["direction"] == "higher_is_better" else "≤"
         verdict = f'<span class="{c["verdict"]}">{c["verdict"].upper()}</span>'
         if "unsafe" in c:
-            verdict += f' <span class="unsafe">UNSAFE: {_esc(c["unsafe"])}</span>'
+            verdict += f' <span class="unsafe">UNSAFE: {escape(c["unsafe"])}</span>'
         rows.append(
             [
                 name,
@@ -151,12 +151,12 @@ def write_report(
     columns = [c.name for c in schema.columns if c.modelled]
     numeric = [c for c in columns if schema.column(c).kind in NUMERIC_KINDS]
     sections = [
-        f"<h1>{_esc(title)}</h1>",
+        f"<h1>{escape(title)}</h1>",
         f'<div class="banner {"passed" if metrics["passed"] else "failed"}">Gate '
         f"{'PASSED' if metrics['passed'] else 'FAILED'}: {metrics['rows']['synthetic']:,} synthetic rows, "
         f"{metrics['rows']['train']:,} train, {metrics['rows']['holdout']:,} holdout</div>",
         "<h2>Verdicts</h2>",
-        _verdicts(metrics),
+        verdict_table(metrics),
         "<h2>Utility</h2>",
         _utility(metrics),
     ]
@@ -207,7 +207,7 @@ def loss_section(out_dir: Path) -> list[str]:
 def write_page(sections: list[str], title: str, out_dir: Path) -> Path:
     """report.html with styles, script and figures inline: it renders offline."""
     page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{_esc(title)}</title><style>{STYLE}</style>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title><style>{STYLE}</style>"
         f"<script>{SCRIPT}</script></head><body>{''.join(sections)}</body></html>"
     )
     dest = out_dir / "report.html"

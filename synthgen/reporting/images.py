@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from synthgen.reporting import figures
-from synthgen.reporting.html import _esc, _verdicts, loss_section, write_dcr_plot, write_page
+from synthgen.reporting.html import escape, loss_section, verdict_table, write_dcr_plot, write_page
 
 PER_SIDE = 8
 CLOSEST = 10
@@ -21,12 +21,12 @@ def write_image_report(metrics: dict[str, Any], ctx: Any, out_dir: Path, title: 
 
     rows = metrics["rows"]
     sections = [
-        f"<h1>{_esc(title)}</h1>",
+        f"<h1>{escape(title)}</h1>",
         f'<div class="banner {"passed" if metrics["passed"] else "failed"}">Gate '
         f"{'PASSED' if metrics['passed'] else 'FAILED'}: {rows['synthetic']:,} synthetic images, "
         f"{rows['train']:,} train, {rows['holdout']:,} holdout</div>",
         "<h2>Verdicts</h2>",
-        _verdicts(metrics),
+        verdict_table(metrics),
     ]
     if ctx.synthetic is None:
         return write_page(sections + loss_section(out_dir), title, out_dir)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from synthgen.data.sequences import SequenceLayout
 from synthgen.reporting import figures
-from synthgen.reporting.html import _esc, _verdicts, loss_section, write_dcr_plot, write_page
+from synthgen.reporting.html import escape, loss_section, verdict_table, write_dcr_plot, write_page
 
 TRACES_PER_SIDE = 3
 
@@ -34,12 +34,12 @@ def write_sequence_report(
     `distances`: nearest-train-sequence distances of synthetic and of holdout sequences."""
     rows = metrics["rows"]
     sections = [
-        f"<h1>{_esc(title)}</h1>",
+        f"<h1>{escape(title)}</h1>",
         f'<div class="banner {"passed" if metrics["passed"] else "failed"}">Gate '
         f"{'PASSED' if metrics['passed'] else 'FAILED'}: {rows['synthetic']:,} synthetic entities, "
         f"{rows['train']:,} train, {rows['holdout']:,} holdout</div>",
         "<h2>Verdicts</h2>",
-        _verdicts(metrics),
+        verdict_table(metrics),
         "<h2>Traces: real (left) and synthetic (right)</h2>",
     ]
     labels = sorted(train[layout.target].dropna().unique().tolist()) if layout.target else [None]

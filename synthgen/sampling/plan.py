@@ -10,17 +10,6 @@ from synthgen.data.schema import Schema
 from synthgen.errors import SynthgenError
 
 
-def parse_conditions(pairs: list[str]) -> dict[str, str]:
-    """Parse CLI `COL=VALUE` pairs."""
-    conditions = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise SynthgenError(f"--condition {pair!r}: expected COL=VALUE, e.g. --condition species=Adelie")
-        col, value = pair.split("=", 1)
-        conditions[col.strip()] = value.strip()
-    return conditions
-
-
 def class_index(schema: Schema, conditions: dict[str, Any]) -> int | None:
     """The class every row must have, or None; only the class target can be conditioned on."""
     if not conditions:

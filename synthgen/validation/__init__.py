@@ -11,6 +11,6 @@ from synthgen.validation import (  # noqa: F401  (each module registers its chec
     support,
     utility,
 )
-from synthgen.validation.gate import run_gate
+from synthgen.validation.gate import judge_all, run_gate
 
-__all__ = ["run_gate"]
+__all__ = ["judge_all", "run_gate"]

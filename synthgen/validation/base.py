@@ -53,6 +53,8 @@ class Check:
     kind: ClassVar[Literal["fidelity", "utility", "privacy", "schema"]]
     direction: ClassVar[Literal["higher_is_better", "lower_is_better"]]
     description: ClassVar[str]
+    # (threshold, level) for a check config.py's table does not list: a new modality's own checks
+    default: ClassVar[tuple[float, Literal["fail", "warn", "off"]] | None] = None
 
     def compute(self, ctx: Context) -> Outcome:
         raise NotImplementedError

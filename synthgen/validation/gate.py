@@ -140,10 +140,28 @@ def _judge(name: str, check: Check, ctx: Context, threshold: float, level: str, 
 LEVELS = {"off": 0, "warn": 1, "fail": 2}
 
 
+def shipped(name: str) -> CheckParams | None:
+    """The shipped threshold and level: config's table for synthgen's own checks, else the check
+    class's `default` (how a newly registered modality brings its checks without editing config)."""
+    default = default_check(name)
+    if default is None and CHECKS.get(name).default is not None:
+        threshold, level = CHECKS.get(name).default
+        default = CheckParams(threshold=threshold, level=level)
+    return default
+
+
+def configured(name: str, params: ValidateParams) -> CheckParams:
+    """The threshold and level a run uses: params first, the shipped default otherwise."""
+    cfg = params.checks.get(name) or shipped(name)
+    if cfg is None:
+        raise SynthgenError(f"validate.checks: no threshold for {name!r}; add it to params.yaml (see README)")
+    return cfg
+
+
 def loosened(name: str, cfg: CheckParams) -> bool:
     """Whether a privacy check is set looser than shipped: a lower level, or a threshold that lets
     more through. Tightening is always allowed."""
-    default = default_check(name)
+    default = shipped(name)
     if default is None or CHECKS.get(name).kind != "privacy":
         return False
     if LEVELS[cfg.level] < LEVELS[default.level]:
@@ -163,12 +181,12 @@ def check_params(params: ValidateParams, where: str = "params validate") -> None
         unknown = sorted(set(names) - set(CHECKS.names()))
         if unknown:
             raise SynthgenError(f"{where}.{field}: unknown check(s) {unknown}; known: {', '.join(CHECKS.names())}")
-    missing = sorted(set(CHECKS.names()) - set(params.checks))
+    missing = sorted(n for n in CHECKS.names() if n not in params.checks and shipped(n) is None)
     if missing:
         raise SynthgenError(f"{where}.checks: no threshold for {missing}; add them (see README)")
     for name, cfg in params.checks.items():
         if loosened(name, cfg) and not params.allow_unsafe.get(name, "").strip():
-            default = default_check(name)
+            default = shipped(name)
             raise SynthgenError(
                 f"{where}.checks.{name}: threshold {cfg.threshold} / level {cfg.level} is looser than the shipped "
                 f"{default.threshold} / {default.level}; privacy checks may only be tightened, or name the check "
@@ -181,7 +199,7 @@ def judge_all(ctx: Any, params: ValidateParams, modality: str, problems: list[st
     check_params(params)
     checks = {}
     for name in CHECKS.names():
-        cfg, check = params.checks[name], CHECKS.get(name)()
+        cfg, check = configured(name, params), CHECKS.get(name)()
         if check.modality != modality:
             continue
         if problems and check.kind != "schema":
@@ -215,6 +233,31 @@ def failed_checks(metrics: dict[str, Any]) -> list[str]:
     return names + (["schema problems"] if metrics.get("problems") else [])
 
 
+def tabular_context(
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    schema: Schema,
+    params: ValidateParams,
+    seed: int,
+    out_dir: Path,
+    exact: dict[str, Any] | None = None,
+) -> tuple[Context, list[str]]:
+    """What the tabular checks see (each table capped at validate.max_rows) and the structural
+    problems that skip the distribution checks. Where the frames are samples, `exact` is what was
+    computed over all rows (`copy_counts`, `train_ranges`, `train_categories`)."""
+    ctx = Context(
+        cap(train, params.max_rows, seed),
+        cap(holdout, params.max_rows, seed),
+        cap(synthetic, params.max_rows, seed),
+        schema,
+        seed,
+        out_dir,
+    )
+    ctx.cache.update(exact or {})
+    return ctx, structural_problems(ctx.train, ctx.synthetic, schema)
+
+
 def run_gate(
     train: pd.DataFrame,
     holdout: pd.DataFrame,
@@ -226,19 +269,9 @@ def run_gate(
     rows: dict[str, int] | None = None,
     exact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Score every registered tabular check; the result is what metrics.json holds. Where the frames
-    are samples, `rows` are the full tables' counts and `exact` what was computed over all rows
-    (`copy_counts`, `train_ranges`, `train_categories`: see validate's _exact_over_all_rows)."""
-    ctx = Context(
-        cap(train, params.max_rows, seed),
-        cap(holdout, params.max_rows, seed),
-        cap(synthetic, params.max_rows, seed),
-        schema,
-        seed,
-        out_dir,
-    )
-    ctx.cache.update(exact or {})
-    result = judge_all(ctx, params, "tabular", structural_problems(ctx.train, ctx.synthetic, schema))
+    """Score every registered tabular check on in-memory tables; the result is what metrics.json holds."""
+    ctx, problems = tabular_context(train, holdout, synthetic, schema, params, seed, out_dir, exact)
+    result = judge_all(ctx, params, "tabular", problems)
     rows = rows or {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
     return {**result, "rows": rows}
 

@@ -164,9 +164,8 @@ def sequence_context(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarr
 
 def image_context(train: Any, holdout: Any, synthetic: Any, layout: Any, seed: int, out: Path) -> Any:
     """What validate hands the image checks, for `Images` of one layout."""
-    from synthgen.data.images import to_table
+    from synthgen.data.images import summary_rows, to_table
     from synthgen.data.schema import infer_schema
-    from synthgen.image_pipeline import summary_rows
     from synthgen.validation.base import Context
     from synthgen.validation.images import ImageContext
 

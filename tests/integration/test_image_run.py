@@ -29,7 +29,7 @@ def test_image_run_writes_every_output_and_exports_folders(tmp_path, fast_params
         "run", "--modality", "image", "--source", str(tmp_path / "parts"), "--out", str(out),
         "--epochs", "5", "--rows", "40", "--params", str(fast_params),
     )  # fmt: skip
-    for name in ("metrics.json", "report.html", "dcr.csv", "loss.csv", "prepared/images.json", "augmented.parquet"):
+    for name in ("metrics.json", "report.html", "dcr.csv", "loss.csv", "prepared/layout.json", "augmented.parquet"):
         assert (out / name).exists(), name
     synthetic = pd.read_parquet(out / "synthetic.parquet")
     assert list(synthetic.columns) == ["image", "label", "width", "height"] and len(synthetic) == 40

@@ -7,7 +7,7 @@ import pytest
 from synthgen.config import TrainParams
 from synthgen.data.images import ImageLayout, Images
 from synthgen.errors import SynthgenError
-from synthgen.image_synthesizer import ImageSynthesizer
+from synthgen.modalities.image.synthesizer import ImageSynthesizer
 from synthgen.registry import MODELS
 
 IMAGE_MODELS = [name for name in MODELS.names() if MODELS.get(name).modality == "image"]
@@ -50,7 +50,7 @@ def test_same_seed_same_images_and_save_load_round_trip(fitted, tmp_path):
 def test_unknown_class_and_non_image_model_are_errors(fitted):
     with pytest.raises(SynthgenError, match=r"unknown class\(es\) \['c'\]"):
         fitted.sample(np.array(["c"], dtype=object))
-    with pytest.raises(SynthgenError, match="not an image model"):
+    with pytest.raises(SynthgenError, match="is for tabular data, not image"):
         ImageSynthesizer(ImageLayout(8, 1), model="tabular_ar")
 
 

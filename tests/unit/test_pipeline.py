@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from synthgen import pipeline
+from synthgen import stages
 from synthgen.config import AugmentParams, SampleParams
 from synthgen.errors import GateFailed, SynthgenError
 from tests.conftest import passed_gate
@@ -17,26 +17,31 @@ def workdir(staged):
     return staged
 
 
-def test_ingest_writes_the_three_files(workdir):
-    assert sorted(p.name for p in (workdir / "prep").iterdir()) == ["holdout.parquet", "schema.json", "train.parquet"]
+def test_ingest_writes_the_tables_schema_and_layout(workdir):
+    assert sorted(p.name for p in (workdir / "prep").iterdir()) == [
+        "holdout.parquet",
+        "layout.json",
+        "schema.json",
+        "train.parquet",
+    ]
 
 
 def test_sample_streams_row_groups(workdir):
-    rows = pipeline.sample(workdir / "model", workdir / "s.parquet", SampleParams(rows=250, batch_size=100), seed=1)
+    rows = stages.sample(workdir / "model", workdir / "s.parquet", SampleParams(rows=250, batch_size=100), seed=1)
     meta = pq.ParquetFile(workdir / "s.parquet").metadata
     assert rows == 250 and meta.num_rows == 250 and meta.num_row_groups == 3
 
 
 def test_sample_multiple_of_train_rows(workdir):
     n_train = len(pd.read_parquet(workdir / "prep" / "train.parquet"))
-    assert pipeline.sample(workdir / "model", workdir / "m.parquet", SampleParams(multiple=0.5), seed=1) == -(
+    assert stages.sample(workdir / "model", workdir / "m.parquet", SampleParams(multiple=0.5), seed=1) == -(
         -n_train // 2
     )
 
 
 def test_augment_append_marks_rows_and_keeps_dtypes(workdir):
-    pipeline.sample(workdir / "model", workdir / "a.parquet", SampleParams(rows=120), seed=2)
-    rows = pipeline.augment(
+    stages.sample(workdir / "model", workdir / "a.parquet", SampleParams(rows=120), seed=2)
+    rows = stages.augment(
         workdir / "prep" / "train.parquet",
         workdir / "a.parquet",
         workdir / "aug.parquet",
@@ -50,8 +55,8 @@ def test_augment_append_marks_rows_and_keeps_dtypes(workdir):
 
 
 def test_augment_balance_evens_out_classes(workdir):
-    pipeline.sample(workdir / "model", workdir / "b.parquet", SampleParams(mode="balance"), seed=3)
-    pipeline.augment(
+    stages.sample(workdir / "model", workdir / "b.parquet", SampleParams(mode="balance"), seed=3)
+    stages.augment(
         workdir / "prep" / "train.parquet",
         workdir / "b.parquet",
         workdir / "bal.parquet",
@@ -64,9 +69,9 @@ def test_augment_balance_evens_out_classes(workdir):
 
 
 def test_augment_balance_without_enough_rows_fails_cleanly(workdir):
-    pipeline.sample(workdir / "model", workdir / "few.parquet", SampleParams(rows=5), seed=3)
+    stages.sample(workdir / "model", workdir / "few.parquet", SampleParams(rows=5), seed=3)
     with pytest.raises(SynthgenError, match="too few synthetic rows.*sample.mode: balance"):
-        pipeline.augment(
+        stages.augment(
             workdir / "prep" / "train.parquet",
             workdir / "few.parquet",
             workdir / "x.parquet",
@@ -80,7 +85,7 @@ def test_augment_balance_without_enough_rows_fails_cleanly(workdir):
 def test_augment_refuses_a_failed_gate(workdir):
     (workdir / "metrics.json").write_text(json.dumps({"passed": False}))
     with pytest.raises(GateFailed, match="failed validation"):
-        pipeline.augment(
+        stages.augment(
             workdir / "prep" / "train.parquet",
             workdir / "a.parquet",
             workdir / "y.parquet",
@@ -91,9 +96,9 @@ def test_augment_refuses_a_failed_gate(workdir):
 
 
 def test_augment_needs_a_gate_verdict_for_exactly_this_file(workdir):
-    pipeline.sample(workdir / "model", workdir / "c.parquet", SampleParams(rows=50), seed=4)
+    stages.sample(workdir / "model", workdir / "c.parquet", SampleParams(rows=50), seed=4)
     with pytest.raises(SynthgenError, match="no metrics.json; run `synthgen validate`"):
-        pipeline.augment(
+        stages.augment(
             workdir / "prep" / "train.parquet",
             workdir / "c.parquet",
             workdir / "z.parquet",
@@ -101,9 +106,9 @@ def test_augment_needs_a_gate_verdict_for_exactly_this_file(workdir):
             workdir / "missing.json",
         )
     metrics = passed_gate(workdir / "c.parquet")
-    pipeline.sample(workdir / "model", workdir / "c.parquet", SampleParams(rows=50), seed=5)  # swapped after the gate
+    stages.sample(workdir / "model", workdir / "c.parquet", SampleParams(rows=50), seed=5)  # swapped after the gate
     with pytest.raises(GateFailed, match="not the file .* judged"):
-        pipeline.augment(
+        stages.augment(
             workdir / "prep" / "train.parquet", workdir / "c.parquet", workdir / "z.parquet", AugmentParams(), metrics
         )
     assert not (workdir / "z.parquet").exists()

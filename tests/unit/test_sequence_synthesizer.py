@@ -7,8 +7,8 @@ import pytest
 from synthgen.config import TrainParams
 from synthgen.data.sequences import clean_long, infer_layout
 from synthgen.errors import SynthgenError
+from synthgen.modalities.sensor.synthesizer import SequenceSynthesizer
 from synthgen.registry import MODELS
-from synthgen.sequence_synthesizer import SequenceSynthesizer
 
 SEQUENCE_MODELS = [name for name in MODELS.names() if MODELS.get(name).modality == "sensor"]
 
@@ -68,5 +68,5 @@ def test_save_load_gives_the_same_samples(fitted, tmp_path):
 
 def test_a_tabular_model_name_is_refused():
     layout = infer_layout(_machines(), "machine", "t", "failed")
-    with pytest.raises(SynthgenError, match="not a sequence model"):
+    with pytest.raises(SynthgenError, match="is for tabular data, not sensor"):
         SequenceSynthesizer(layout, model="tabular_ar")

@@ -107,7 +107,7 @@ def machines():
 
 def test_a_saved_sequence_model_holds_no_individuals_values(tmp_path, machines):
     from synthgen.data.sequences import clean_long, infer_layout
-    from synthgen.sequence_synthesizer import SequenceSynthesizer
+    from synthgen.modalities.sensor.synthesizer import SequenceSynthesizer
 
     layout = infer_layout(machines, "machine", "t", "failed")
     frame = clean_long(machines, layout, None, 256, "machines")
@@ -125,7 +125,7 @@ def test_a_saved_sequence_model_holds_no_individuals_values(tmp_path, machines):
 
 def test_a_saved_image_model_holds_no_training_image(tmp_path):
     from synthgen.data.images import ImageLayout
-    from synthgen.image_synthesizer import ImageSynthesizer
+    from synthgen.modalities.image.synthesizer import ImageSynthesizer
     from tests.unit.test_image_synthesizer import _squares
 
     images = _squares()

@@ -1,4 +1,4 @@
-from synthgen.reporting.html import _verdicts
+from synthgen.reporting.html import verdict_table
 
 
 def test_unsafe_overrides_and_accepted_inconclusive_checks_show_in_red():
@@ -11,7 +11,7 @@ def test_unsafe_overrides_and_accepted_inconclusive_checks_show_in_red():
         "allow_unsafe": {"near_copies": "audited by hand"},
         "accepted_inconclusive": ["quality"],
     }
-    page = _verdicts(metrics)
+    page = verdict_table(metrics)
     assert '<p class="unsafe">UNSAFE: near_copies is looser than shipped (audited by hand)</p>' in page
     assert '<p class="unsafe">ACCEPTED INCONCLUSIVE: quality' in page
     assert '<span class="accepted_inconclusive">' in page

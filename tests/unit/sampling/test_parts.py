@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from synthgen import pipeline
+from synthgen import stages
 from synthgen.config import AugmentParams, SampleParams
 from synthgen.errors import SynthgenError
 from synthgen.io import MANIFEST, read_json, read_table
@@ -21,14 +21,14 @@ def model(staged):
 @pytest.fixture(scope="module")
 def single(model, tmp_path_factory):
     out = tmp_path_factory.mktemp("single") / "s.parquet"
-    pipeline.sample(model, out, PARAMS, seed=3)
+    stages.sample(model, out, PARAMS, seed=3)
     return pd.read_parquet(out)
 
 
 @pytest.mark.parametrize("size", [2, 3])
 def test_parts_of_any_world_size_equal_the_single_process_sample(model, single, tmp_path, size):
     out = tmp_path / "s.parquet"
-    rows = [pipeline.sample(model, out, PARAMS, seed=3, world=World(rank, size)) for rank in reversed(range(size))]
+    rows = [stages.sample(model, out, PARAMS, seed=3, world=World(rank, size)) for rank in reversed(range(size))]
     manifest = read_json(out / MANIFEST)
     assert manifest["rows"] == sum(rows) == 700 and manifest["world_size"] == size
     pd.testing.assert_frame_equal(read_table(out), single)
@@ -36,29 +36,29 @@ def test_parts_of_any_world_size_equal_the_single_process_sample(model, single, 
 
 def test_an_incomplete_set_is_refused_and_the_last_rank_completes_it(model, tmp_path, single):
     out = tmp_path / "s.parquet"
-    pipeline.sample(model, out, PARAMS, seed=3, world=World(1, 2))
+    stages.sample(model, out, PARAMS, seed=3, world=World(1, 2))
     assert not (out / MANIFEST).exists()
     with pytest.raises(SynthgenError, match="incomplete distributed sample"):
         read_table(out)
-    pipeline.sample(model, out, PARAMS, seed=3, world=World(0, 2))
+    stages.sample(model, out, PARAMS, seed=3, world=World(0, 2))
     assert (out / MANIFEST).exists()
     augmented = tmp_path / "a.parquet"
-    pipeline.augment(model.parent / "prep" / "train.parquet", out, augmented, AugmentParams(), passed_gate(out))
+    stages.augment(model.parent / "prep" / "train.parquet", out, augmented, AugmentParams(), passed_gate(out))
     assert pd.read_parquet(augmented)["is_synthetic"].sum() == 700
 
 
 def test_a_part_left_from_another_run_does_not_complete_this_one(model, tmp_path):
     out = tmp_path / "s.parquet"
-    pipeline.sample(model, out, PARAMS, seed=3, world=World(0, 2))
-    pipeline.sample(model, out, PARAMS, seed=4, world=World(1, 2))  # another seed: another run
+    stages.sample(model, out, PARAMS, seed=3, world=World(0, 2))
+    stages.sample(model, out, PARAMS, seed=4, world=World(1, 2))  # another seed: another run
     assert not (out / MANIFEST).exists()
-    pipeline.sample(model, out, PARAMS, seed=4, world=World(0, 2))
+    stages.sample(model, out, PARAMS, seed=4, world=World(0, 2))
     assert read_json(out / MANIFEST)["seed"] == 4
 
 
 def test_more_ranks_than_batches_is_a_clear_error(model, tmp_path):
     with pytest.raises(SynthgenError, match="lower sample.batch_size or use fewer ranks"):
-        pipeline.sample(model, tmp_path / "s.parquet", SampleParams(rows=100, batch_size=100), 0, World(0, 2))
+        stages.sample(model, tmp_path / "s.parquet", SampleParams(rows=100, batch_size=100), 0, World(0, 2))
 
 
 def test_world_from_flags_torchrun_or_nothing(monkeypatch):

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from synthgen.config import parse_conditions
 from synthgen.data.schema import infer_schema
 from synthgen.errors import SynthgenError
-from synthgen.sampling.plan import balance_counts, class_index, parse_conditions
+from synthgen.sampling.plan import balance_counts, class_index
 
 
 def test_balance_counts_fill_up_to_the_largest_class():

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from synthgen.config import PRIVACY_ALPHA
-from synthgen.data.images import Images, read_images, split_images, to_table
+from synthgen.data.images import Images, read_images, split_images, summary_rows, to_table
 from synthgen.data.schema import infer_schema
-from synthgen.image_pipeline import summary_rows
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Context
 from synthgen.validation.images import ImageContext, manifold_coverage, rare_classes

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synthgen import pipeline
+from synthgen import stages
 from synthgen.config import ValidateParams
 from synthgen.errors import SynthgenError
 from synthgen.io import ParquetParts
@@ -53,9 +53,9 @@ def big(tmp_path_factory, penguins):
     """Prepared penguins and a synthetic set of 250 rows, every one a copy of a train row."""
     root = tmp_path_factory.mktemp("bounded")
     penguins.to_csv(root / "p.csv", index=False)
-    from synthgen.config import IngestParams
+    from synthgen.config import DatasetSpec, IngestParams
 
-    pipeline.ingest(root / "p.csv", root / "prep", IngestParams(), seed=0, target="species")
+    stages.ingest(DatasetSpec(source=str(root / "p.csv"), target="species"), root / "prep", IngestParams(), seed=0)
     train = pd.read_parquet(root / "prep/train.parquet")
     synthetic = train.sample(250, replace=True, random_state=0).reset_index(drop=True)
     _write(synthetic, root / "synthetic.parquet", row_group_size=50)
@@ -65,7 +65,7 @@ def big(tmp_path_factory, penguins):
 def test_validate_samples_large_tables_but_counts_copies_over_all_rows(big):
     params = ValidateParams(max_rows=40)
     with pytest.raises(Exception, match="validation gate failed"):
-        pipeline.validate(
+        stages.validate(
             big / "prep/train.parquet", big / "prep/holdout.parquet", big / "synthetic.parquet", big / "out", params, 0
         )
     metrics = json.loads((big / "out/details.json").read_text())
@@ -88,7 +88,7 @@ def test_a_holdout_category_train_lacks_is_found_beyond_the_sample(big, tmp_path
     holdout.loc[len(holdout) - 1, "island"] = "Atlantis"
     _write(holdout, tmp_path / "holdout.parquet")
     with pytest.raises(SynthgenError, match="'island' has value\\(s\\) \\['Atlantis'\\] that train lacks"):
-        pipeline.validate(
+        stages.validate(
             big / "prep/train.parquet", tmp_path / "holdout.parquet", big / "synthetic.parquet", tmp_path / "out",
             ValidateParams(max_rows=40), 0,
         )  # fmt: skip

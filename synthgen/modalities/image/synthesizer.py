@@ -8,33 +8,26 @@ from __future__ import annotations
 
 import logging
 import math
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-import synthgen
-import synthgen.models  # noqa: F401  (registers every model)
 from synthgen.config import TrainParams
 from synthgen.data.images import ImageLayout, Images
 from synthgen.errors import SynthgenError
-from synthgen.io import atomic_path, read_json, write_json
 from synthgen.models.base import ImageModel
 from synthgen.registry import MODELS
-from synthgen.synthesizer import _batch_seeds
-from synthgen.training import fit_model
+from synthgen.synthesizer import BaseSynthesizer
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
 MAX_LEVELS = 64  # images on at most this many distinct intensities keep them (digits: 17)
 
 
-class ImageSynthesizer:
+class ImageSynthesizer(BaseSynthesizer):
     """Learns class-labelled images of one size and draws new ones.
 
     Args:
@@ -44,19 +37,14 @@ class ImageSynthesizer:
         train_params: trainer settings.
     """
 
+    modality = "image"
+    default_model = "image_ddpm"
+
     def __init__(
         self, layout: ImageLayout, model: str | None = None, seed: int = 0, train_params: TrainParams | None = None
     ) -> None:
-        self.train_params = train_params or TrainParams(model="image_ddpm")
-        self.model_name = model or self.train_params.model
-        if MODELS.get(self.model_name).modality != "image":
-            raise SynthgenError(f"model {self.model_name!r} is not an image model; use train.model: image_ddpm")
-        self.train_params = self.train_params.model_copy(update={"model": self.model_name})
+        super().__init__(model, seed, train_params)
         self.layout = layout
-        self.seed = seed
-        self.model: ImageModel | None = None
-        self.meta: dict[str, Any] = {}
-        self.loss_curve: pd.DataFrame | None = None
 
     def fit(self, images: Images) -> ImageSynthesizer:
         start = time.perf_counter()
@@ -67,14 +55,9 @@ class ImageSynthesizer:
             "class_counts": np.bincount(labels, minlength=len(self.layout.classes)).tolist(),
             "levels": levels.tolist() if len(levels) <= MAX_LEVELS else None,
         }
-        model_cls = MODELS.get(self.model_name)
-        torch.manual_seed(self.seed)
-        config = model_cls.sized_config(dict(self.train_params.model_config_), len(labels))
-        self.model = model_cls(self.layout.channels, self.layout.size, len(self.layout.classes), config)
+        model = self._new_model(len(labels), self.layout.channels, self.layout.size, len(self.layout.classes))
         x = (images.pixels * 2 - 1).astype(np.float32)
-        with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
-            self.loss_curve = fit_model(self.model, [x, labels], self.train_params, self.seed, Path(log_dir))
-        self.model.eval()
+        self._train(model, [x, labels])
         log.info(
             "fit %s on %d images of %dx%dx%d in %.1f s",
             self.model_name,
@@ -93,11 +76,6 @@ class ImageSynthesizer:
             raise SynthgenError(f"unknown class(es) {unknown[:5]}; known: {self.layout.classes}")
         return np.array([index[str(v)] for v in labels], dtype=np.int64)
 
-    def _require_fitted(self) -> ImageModel:
-        if self.model is None:
-            raise SynthgenError("the synthesizer is not fitted; call fit(images) or ImageSynthesizer.load(path) first")
-        return self.model
-
     def class_plan(self, n: int, seed: int) -> np.ndarray:
         """n class names drawn in the train proportions (seeded)."""
         prior = np.asarray(self.meta["class_counts"], dtype=float)
@@ -106,17 +84,17 @@ class ImageSynthesizer:
 
     def sample(self, labels: np.ndarray, seed: int | None = None, batch_size: int = 1000) -> Images:
         """One new image per requested class name, in seeded batches (same seed → same images on a CPU)."""
-        model = self._require_fitted()
+        model: ImageModel = self._fitted()
         seed = self.seed if seed is None else seed
         index = self._indices(labels)
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        model.to(device)
         parts = []
-        batches = range(math.ceil(len(index) / batch_size))
-        for b in tqdm(batches, desc="sampling images", unit="batch", disable=len(batches) < 2, leave=False):
-            generator = torch.Generator(device=device).manual_seed(_batch_seeds(seed, b)[0])
-            batch = torch.as_tensor(index[b * batch_size : (b + 1) * batch_size], device=device)
-            parts.append(((model.sample(batch, generator).float() + 1) / 2).cpu().numpy())
+        n_batches = math.ceil(len(index) / batch_size)
+        batches = self._batches(len(index), batch_size, seed)
+        for batch in tqdm(
+            batches, total=n_batches, desc="sampling images", unit="batch", disable=n_batches < 2, leave=False
+        ):
+            classes = torch.as_tensor(index[batch.rows], device=batch.device)
+            parts.append(((model.sample(classes, batch.generator).float() + 1) / 2).cpu().numpy())
         size, channels = self.layout.size, self.layout.channels
         pixels = np.concatenate(parts) if parts else np.zeros((0, channels, size, size), dtype=np.float32)
         return Images(self._on_levels(pixels), np.asarray(labels, dtype=object).astype(str))
@@ -131,39 +109,16 @@ class ImageSynthesizer:
         lower, upper = levels[index - 1], levels[index]
         return np.where(pixels - lower < upper - pixels, lower, upper).astype(np.float32)
 
-    def save(self, path: str | Path) -> None:
-        model = self._require_fitted()
-        config = {
-            "format_version": FORMAT_VERSION,
-            "synthgen_version": synthgen.__version__,
-            "modality": "image",
-            "model": self.model_name,
-            "model_config": model.config.model_dump(),
-            "seed": self.seed,
-            "layout": self.layout.to_json(),
-            **self.meta,
-        }
-        with atomic_path(path) as tmp:
-            tmp.mkdir(parents=True)
-            write_json(config, tmp / "config.json")
-            torch.save(model.state_dict(), tmp / "model.pt")
-            if self.loss_curve is not None:
-                self.loss_curve.to_csv(tmp / "loss.csv", index=False)
+    # ---- persistence hooks (BaseSynthesizer.save / load) ---------------------------------------
+    def _schema_payload(self) -> dict[str, Any]:
+        return self.layout.to_json()
 
     @classmethod
-    def load(cls, path: str | Path) -> ImageSynthesizer:
-        path = Path(path)
-        config = read_json(path / "config.json")
-        if config.get("format_version") != FORMAT_VERSION or config.get("modality") != "image":
-            raise SynthgenError(f"{path}: not a synthgen image model of format {FORMAT_VERSION}; retrain it")
-        layout = ImageLayout.from_json(config["layout"])
+    def _restore(cls, config: dict[str, Any], schema: Any, path: Path) -> ImageSynthesizer:
+        layout = ImageLayout.from_json(schema)
         synth = cls(layout, config["model"], config["seed"])
         synth.meta = {k: config[k] for k in ("n_images", "class_counts", "levels")}
         synth.model = MODELS.get(config["model"])(
             layout.channels, layout.size, len(layout.classes), config["model_config"]
         )
-        synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
-        synth.model.eval()
-        if (path / "loss.csv").exists():
-            synth.loss_curve = pd.read_csv(path / "loss.csv")
         return synth

@@ -9,8 +9,6 @@ are standardised per channel on the real steps only.
 from __future__ import annotations
 
 import logging
-import math
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,20 +17,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-import synthgen
-import synthgen.models  # noqa: F401  (registers every model)
-from synthgen.config import ColumnOverride, TrainParams
+from synthgen.config import TrainParams
+from synthgen.data.schema import ColumnOverride
 from synthgen.data.sequences import LENGTH, SequenceLayout, to_arrays, to_long
 from synthgen.encoding.protection import protected_grid, protected_offset
 from synthgen.errors import SynthgenError
-from synthgen.io import atomic_path, read_json, write_json
+from synthgen.modalities.tabular.synthesizer import Synthesizer
 from synthgen.models.base import SequenceModel
 from synthgen.registry import MODELS
-from synthgen.synthesizer import Synthesizer, _batch_seeds
-from synthgen.training import fit_model
+from synthgen.synthesizer import BaseSynthesizer
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
 
 
 def _id_offset(ids: np.ndarray) -> int | None:
@@ -50,7 +45,7 @@ def _protected_starts(starts: np.ndarray) -> list[float]:
     return (np.round(grid) if np.allclose(starts, np.round(starts)) else grid).tolist()
 
 
-class SequenceSynthesizer:
+class SequenceSynthesizer(BaseSynthesizer):
     """Learns a long sensor table and draws new entities in the same long format and dtypes.
 
     Args:
@@ -61,6 +56,9 @@ class SequenceSynthesizer:
         attributes_model: the tabular model for attributes and lengths.
     """
 
+    modality = "sensor"
+    default_model = "sensor_ddpm"
+
     def __init__(
         self,
         layout: SequenceLayout,
@@ -69,18 +67,10 @@ class SequenceSynthesizer:
         train_params: TrainParams | None = None,
         attributes_model: str = "tabular_ar",
     ) -> None:
-        self.train_params = train_params or TrainParams(model="sensor_ddpm")
-        self.model_name = model or self.train_params.model
-        if MODELS.get(self.model_name).modality != "sensor":
-            raise SynthgenError(f"model {self.model_name!r} is not a sequence model; use train.model: sensor_ddpm")
-        self.train_params = self.train_params.model_copy(update={"model": self.model_name})
+        super().__init__(model, seed, train_params)
         self.layout = layout
-        self.seed = seed
         self.attributes_model = attributes_model
         self.attributes: Synthesizer | None = None
-        self.model: SequenceModel | None = None
-        self.meta: dict[str, Any] = {}
-        self.loss_curve: pd.DataFrame | None = None
 
     # ---- fitting -------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, where: str = "training data") -> SequenceSynthesizer:
@@ -114,15 +104,8 @@ class SequenceSynthesizer:
         static = self._encode_attributes(arrays.static)
         labels = self._labels(arrays.static)
         x = self._scale(arrays.values)
-        model_cls = MODELS.get(self.model_name)
-        torch.manual_seed(self.seed)
-        config = model_cls.sized_config(dict(self.train_params.model_config_), len(x))
-        self.model = model_cls(len(layout.channels), layout.length, len(layout.classes), static.shape[1], config)
-        with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
-            self.loss_curve = fit_model(
-                self.model, [x, mask, labels, static], self.train_params, self.seed, Path(log_dir)
-            )
-        self.model.eval()
+        model = self._new_model(len(x), len(layout.channels), layout.length, len(layout.classes), static.shape[1])
+        self._train(model, [x, mask, labels, static])
         log.info(
             "fit %s on %d entities x %d steps x %d channels in %.1f s",
             self.model_name,
@@ -153,11 +136,6 @@ class SequenceSynthesizer:
         index = {c: i for i, c in enumerate(self.layout.classes)}
         return np.array([index[v] for v in static[self.layout.target].tolist()], dtype=np.int64)
 
-    def _require_fitted(self) -> SequenceModel:
-        if self.model is None:
-            raise SynthgenError("the synthesizer is not fitted; call fit(df) or SequenceSynthesizer.load(path) first")
-        return self.model
-
     # ---- sampling ------------------------------------------------------------------------------
     def sample(
         self,
@@ -168,21 +146,16 @@ class SequenceSynthesizer:
         batch_size: int = 256,
     ) -> pd.DataFrame:
         """`n` new entities (or exact `class_counts`) in the input's long format, with fresh ids."""
-        model = self._require_fitted()
+        model: SequenceModel = self._fitted()
         layout = self.layout
         seed = self.seed if seed is None else seed
         static = self._sample_attributes(n, conditions, class_counts, seed)
         lengths = np.clip(static[LENGTH].to_numpy(dtype=np.int64), 2, layout.length)
         encoded, labels, mask = self._encode_attributes(static), self._labels(static), self._mask(lengths)
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        model.to(device)
         parts = []
-        for b in range(math.ceil(len(static) / batch_size)):
-            rows = slice(b * batch_size, (b + 1) * batch_size)
-            torch_seed, _ = _batch_seeds(seed, b)
-            generator = torch.Generator(device=device).manual_seed(torch_seed)
-            batch = [torch.as_tensor(a[rows], device=device) for a in (labels, mask, encoded)]
-            parts.append(model.sample(*batch, generator).cpu().numpy())
+        for batch in self._batches(len(static), batch_size, seed):
+            tensors = [torch.as_tensor(a[batch.rows], device=batch.device) for a in (labels, mask, encoded)]
+            parts.append(model.sample(*tensors, batch.generator).cpu().numpy())
         values = self._unscale(np.concatenate(parts)) if parts else np.zeros((0, layout.length, len(layout.channels)))
         rng = np.random.default_rng(seed)
         starts = rng.choice(np.asarray(self.meta["starts"]), len(static))
@@ -222,47 +195,26 @@ class SequenceSynthesizer:
             return self.meta["id_offset"] + np.arange(n)
         return np.array([f"synthetic-{i}" for i in range(n)], dtype=object)
 
-    # ---- persistence ---------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        model = self._require_fitted()
-        config = {
-            "format_version": FORMAT_VERSION,
-            "synthgen_version": synthgen.__version__,
-            "modality": "sensor",
-            "model": self.model_name,
-            "model_config": model.config.model_dump(),
-            "n_static": model.n_static,
-            "seed": self.seed,
-            "layout": self.layout.to_json(),
-            "attributes_model": self.attributes_model,
-            **self.meta,
-        }
-        with atomic_path(path) as tmp:
-            tmp.mkdir(parents=True)
-            write_json(config, tmp / "config.json")
-            torch.save(model.state_dict(), tmp / "model.pt")
-            if self.attributes is not None:
-                self.attributes.save(tmp / "attributes")
-            if self.loss_curve is not None:
-                self.loss_curve.to_csv(tmp / "loss.csv", index=False)
+    # ---- persistence hooks (BaseSynthesizer.save / load) ---------------------------------------
+    def _schema_payload(self) -> dict[str, Any]:
+        return self.layout.to_json()
+
+    def _config(self) -> dict[str, Any]:
+        model: SequenceModel = self._fitted()
+        return {**self.meta, "n_static": model.n_static, "attributes_model": self.attributes_model}
+
+    def _save_extra(self, directory: Path) -> None:
+        if self.attributes is not None:
+            self.attributes.save(directory / "attributes")
 
     @classmethod
-    def load(cls, path: str | Path) -> SequenceSynthesizer:
-        path = Path(path)
-        config = read_json(path / "config.json")
-        if config.get("format_version") != FORMAT_VERSION or config.get("modality") != "sensor":
-            raise SynthgenError(f"{path}: not a synthgen sensor model of format {FORMAT_VERSION}; retrain it")
-        layout = SequenceLayout.from_json(config["layout"])
+    def _restore(cls, config: dict[str, Any], schema: Any, path: Path) -> SequenceSynthesizer:
+        layout = SequenceLayout.from_json(schema)
         synth = cls(layout, config["model"], config["seed"], attributes_model=config["attributes_model"])
         synth.meta = {k: config[k] for k in ("mean", "std", "n_entities", "starts", "id_offset", "class_counts")}
         if (path / "attributes").exists():
             synth.attributes = Synthesizer.load(path / "attributes")
-        model_cls = MODELS.get(config["model"])
-        synth.model = model_cls(
+        synth.model = MODELS.get(config["model"])(
             len(layout.channels), layout.length, len(layout.classes), config["n_static"], config["model_config"]
         )
-        synth.model.load_state_dict(torch.load(path / "model.pt", map_location="cpu", weights_only=True))
-        synth.model.eval()
-        if (path / "loss.csv").exists():
-            synth.loss_curve = pd.read_csv(path / "loss.csv")
         return synth
