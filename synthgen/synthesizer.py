@@ -223,7 +223,7 @@ class BaseSynthesizer:
             raise SynthgenError(f"{path}: schema.json does not match the model (hash differs); retrain the model")
         try:
             synth = cls._restore(config, schema, path)
-        except CORRUPT as exc:
+        except (SynthgenError, *CORRUPT) as exc:  # a model config this version refuses is damage too
             raise SynthgenError(
                 f"{path / 'config.json'}: incomplete or corrupt model ({_brief(exc)}); retrain it"
             ) from exc

@@ -1,31 +1,83 @@
+"""Every modality's saved model is checked on load the same way (BaseSynthesizer.load): a corrupt
+file, a foreign directory or a newer format is one line naming the file, and exit 2 from the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
 import pytest
 
-from synthgen import Synthesizer, SynthgenError
+from synthgen.cli import main
+from synthgen.config import TrainParams
 
 
-def test_unfitted_synthesizer_says_what_to_do():
-    with pytest.raises(SynthgenError, match="not fitted; call fit"):
-        Synthesizer().sample(3)
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, penguins):
+    """A tiny saved model of each shipped modality."""
+    from synthgen import Synthesizer
+    from synthgen.data.images import ImageLayout
+    from synthgen.data.sequences import clean_long, infer_layout
+    from synthgen.modalities.image.synthesizer import ImageSynthesizer
+    from synthgen.modalities.sensor.synthesizer import SequenceSynthesizer
+    from tests.unit.modalities.test_image_synthesizer import _squares
+    from tests.unit.modalities.test_sensor_synthesizer import _machines
+
+    root = tmp_path_factory.mktemp("saved")
+    tiny = {"epochs": 1, "batch_size": 64, "validation_fraction": 0.0}
+    table = TrainParams(**tiny, model_config={"width": 16, "depth": 1})
+    Synthesizer(target="species", train_params=table).fit(penguins).save(root / "tabular")
+    machines = _machines(12)
+    layout = infer_layout(machines, "machine", "t", "failed")
+    sensor = TrainParams(**tiny, model="sensor_ddpm", model_config={"sampling_steps": 2})
+    frame = clean_long(machines, layout, None, 256, "machines")
+    SequenceSynthesizer(layout, train_params=sensor).fit(frame).save(root / "sensor")
+    image = TrainParams(**tiny, model="image_ddpm", model_config={"sampling_steps": 2})
+    ImageSynthesizer(ImageLayout(8, 1, 8, ["a", "b"]), train_params=image).fit(_squares()).save(root / "image")
+    return root
 
 
-def test_unknown_model_fails_before_training():
-    with pytest.raises(SynthgenError, match="unknown model 'gan9000'"):
-        Synthesizer("gan9000")
+def _sample(capsys, model) -> tuple[int, str]:
+    code = main(["sample", "--model", str(model), "--out", str(model.parent / "s.parquet"), "--rows", "4"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    return code, lines[-1] if lines else ""
 
 
-def test_fit_is_deterministic_and_load_checks_schema(tmp_path, penguins, fast_train):
-    a = Synthesizer(target="species", seed=1, train_params=fast_train).fit(penguins)
-    b = Synthesizer(target="species", seed=1, train_params=fast_train).fit(penguins)
-    assert a.sample(30).equals(b.sample(30))
-    assert a.class_counts == {"Adelie": 152, "Chinstrap": 68, "Gentoo": 124}
-    a.save(tmp_path / "m")
-    schema_file = tmp_path / "m" / "schema.json"
-    schema_file.write_text(schema_file.read_text().replace("Adelie", "Emperor"))
-    with pytest.raises(SynthgenError, match="schema.json does not match"):
-        Synthesizer.load(tmp_path / "m")
+MODALITIES = ["tabular", "sensor", "image"]
 
 
-def test_nothing_to_model_is_an_error(penguins, fast_train):
-    only_ids = penguins[[]].assign(key=range(len(penguins)), label="x")
-    with pytest.raises(SynthgenError, match="no column can be modelled"):
-        Synthesizer(train_params=fast_train).fit(only_ids.assign(key=only_ids["key"].astype(str)).drop(columns="label"))
+@pytest.mark.parametrize("modality", MODALITIES)
+def test_each_saved_model_loads_and_samples(saved, tmp_path, capsys, modality):
+    model = shutil.copytree(saved / modality, tmp_path / "m")
+    assert _sample(capsys, model)[0] == 0
+    assert json.loads((model / "config.json").read_text())["modality"] == modality
+
+
+@pytest.mark.parametrize("modality", MODALITIES)
+@pytest.mark.parametrize(
+    ("damage", "file", "says"),
+    [
+        (lambda m: (m / "model.pt").write_bytes(b"garbage"), "model.pt", "incomplete or corrupt model weights"),
+        (lambda m: (m / "config.json").write_text("{oops"), "config.json", "not valid JSON"),
+        (lambda m: (m / "schema.json").write_text("[1]"), "", "schema.json does not match the model"),
+        (lambda m: (m / "model.pt").unlink(), "model.pt", "incomplete or corrupt model weights"),
+        (lambda m: _edit(m, format_version=2), "config.json", "upgrade synthgen to read it"),
+        (lambda m: _edit(m, model_config={"no_such_key": 1}), "config.json", "incomplete or corrupt model"),
+        (lambda m: (m / "config.json").write_text('{"hello": "world"}'), "config.json", "not a synthgen model config"),
+        (lambda m: (m / "config.json").unlink(), "", "not a synthgen model directory"),
+    ],
+    ids=["corrupt-weights", "corrupt-config", "schema-mismatch", "missing-weights", "newer-format",
+         "bad-model-config", "foreign-config", "foreign-directory"],
+)  # fmt: skip
+def test_a_damaged_model_is_one_line_naming_the_file(saved, tmp_path, capsys, modality, damage, file, says):
+    model = shutil.copytree(saved / modality, tmp_path / "m")
+    damage(model)
+    code, err = _sample(capsys, model)
+    where = model / file if file else model
+    assert code == 2 and err.startswith(f"synthgen: error: {where}:") and says in err, err
+    assert not (tmp_path / "s.parquet").exists()
+
+
+def _edit(model, **changes) -> None:
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, **changes}))

@@ -100,7 +100,7 @@ def test_a_saved_table_model_holds_no_individuals_values(tmp_path, mixed):
 
 @pytest.fixture(scope="module")
 def machines():
-    from tests.unit.test_sequence_synthesizer import _machines
+    from tests.unit.modalities.test_sensor_synthesizer import _machines
 
     return _machines(20)
 
@@ -126,7 +126,7 @@ def test_a_saved_sequence_model_holds_no_individuals_values(tmp_path, machines):
 def test_a_saved_image_model_holds_no_training_image(tmp_path):
     from synthgen.data.images import ImageLayout
     from synthgen.modalities.image.synthesizer import ImageSynthesizer
-    from tests.unit.test_image_synthesizer import _squares
+    from tests.unit.modalities.test_image_synthesizer import _squares
 
     images = _squares()
     params = TrainParams(model="image_ddpm", epochs=2, batch_size=16, model_config={"sampling_steps": 4})
