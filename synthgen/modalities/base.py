@@ -61,6 +61,25 @@ def read_prepared(directory: str | Path) -> Prepared:
     return Prepared(modality, layout, directory)
 
 
+@dataclass(frozen=True)
+class ToJudge:
+    """What the validate stage hands a modality to score: the three tables and the run's settings."""
+
+    prepared: Prepared
+    train: Path
+    holdout: Path
+    synthetic: Path
+    params: ValidateParams
+    seed: int
+    out_dir: Path
+    spec: DatasetSpec
+    schema: Path | None  # tables: a schema.json named on the command line
+
+    @property
+    def tables(self) -> tuple[Path, Path, Path]:
+        return self.train, self.holdout, self.synthetic
+
+
 @dataclass
 class Scored:
     """What a modality hands the validate stage: the checks' context, the schema problems that
@@ -99,17 +118,8 @@ class Modality(Protocol):
         """Write the synthetic set to `out` (atomically); return (units drawn, a summary)."""
         ...
 
-    def score(
-        self,
-        prepared: Prepared,
-        tables: tuple[Path, Path, Path],
-        params: ValidateParams,
-        seed: int,
-        out_dir: Path,
-        spec: DatasetSpec,
-        schema: Path | None,
-    ) -> Scored:
-        """Read (train, holdout, synthetic) and build what the registered checks of this modality score."""
+    def score(self, job: ToJudge) -> Scored:
+        """Read the three tables and build what the registered checks of this modality score."""
         ...
 
     def report(self, metrics: dict[str, Any], scored: Scored, out_dir: Path, title: str) -> Path:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from synthgen import modalities
 from synthgen.io import atomic_path
-
-log = logging.getLogger("synthgen")
+from synthgen.stages.timing import timed
 
 
 def export(source: str | Path, out: str | Path, modality: str = "image") -> int:
-    """Write `source` (a Parquet from sample or augment) into the new directory `out`, atomically."""
-    with atomic_path(out) as tmp:
-        n = modalities.get(modality).export(Path(source), tmp)
-    log.info("export: %d %s into %s", n, modalities.get(modality).unit, out)
+    """Write `source` (a Parquet from sample or augment) into the new directory `out`, atomically;
+    returns how many units (images, ...) it wrote."""
+    chosen = modalities.get(modality)
+    with timed("export") as summary, atomic_path(out) as tmp:
+        n = chosen.export(Path(source), tmp)
+        summary.update(**{chosen.unit: n}, out=str(out))
     return n

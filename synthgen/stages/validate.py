@@ -10,7 +10,7 @@ from synthgen import modalities
 from synthgen.config import DatasetSpec, ValidateParams
 from synthgen.errors import GateFailed
 from synthgen.io import write_json
-from synthgen.modalities.base import read_prepared
+from synthgen.modalities.base import ToJudge, read_prepared
 from synthgen.stages.timing import timed
 
 
@@ -40,7 +40,8 @@ def validate(
         prepared = read_prepared(tables[0].parent)
         modality = modalities.get(prepared.modality)
         schema_path = Path(schema) if schema is not None else None
-        scored = modality.score(prepared, tables, params, seed, out_dir, spec or DatasetSpec(), schema_path)
+        job = ToJudge(prepared, *tables, params, seed, out_dir, spec or DatasetSpec(), schema_path)
+        scored = modality.score(job)
         result = judge_all(scored.context, params, modality.name, scored.problems)
         metrics = bind({**result, "rows": scored.counts}, tables[2])
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,20 @@ class CheckSkipped(Exception):
     """Raised by a check that cannot run on this data; reported as `skipped` with the reason."""
 
 
+class Cached:
+    """A context's `cache` dict shared between checks: one expensive computation (a QualityReport,
+    a distance space, a trained judge) serves every check that needs it."""
+
+    cache: dict[str, Any]
+
+    def cached(self, key: str, compute: Any) -> Any:
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+
 @dataclass
-class Context:
+class Context(Cached):
     """What every check sees: the real train and holdout, the synthetic set and the schema."""
 
     train: pd.DataFrame
@@ -27,12 +39,6 @@ class Context:
     seed: int
     out_dir: Path
     cache: dict[str, Any] = field(default_factory=dict)
-
-    def cached(self, key: str, compute: Any) -> Any:
-        """Share one expensive computation (a QualityReport, a distance space) between checks."""
-        if key not in self.cache:
-            self.cache[key] = compute()
-        return self.cache[key]
 
     @functools.cached_property
     def modelled_columns(self) -> list[str]:

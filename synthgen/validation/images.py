@@ -20,11 +20,11 @@ from torch import nn
 
 from synthgen.data.images import Images
 from synthgen.registry import CHECKS
-from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
+from synthgen.validation.base import Cached, Check, CheckSkipped, Context, Outcome
 from synthgen.validation.distance import nearest
 from synthgen.validation.expectations import Expectations
 from synthgen.validation.invariant import flip_shift_invariant_neighbours
-from synthgen.validation.privacy import DCRShareTest, Distances, MembershipTest, NearCopiesTest, distances
+from synthgen.validation.privacy import Distances, distance_tests, distances
 
 CNN_STEPS = 600
 FEATURES = 64
@@ -33,7 +33,7 @@ DETECTION_FOLDS = 5
 
 
 @dataclass
-class ImageContext:
+class ImageContext(Cached):
     train: Images
     holdout: Images
     synthetic: Images | None  # None when the synthetic table has problems
@@ -42,11 +42,6 @@ class ImageContext:
     out_dir: Path
     tables: Context  # one summary row per image (label, size, brightness), for the schema checks
     cache: dict[str, Any] = field(default_factory=dict)
-
-    def cached(self, key: str, compute: Any) -> Any:
-        if key not in self.cache:
-            self.cache[key] = compute()
-        return self.cache[key]
 
 
 class SmallCNN(nn.Module):
@@ -322,25 +317,9 @@ def closest_train(ctx: ImageContext) -> tuple[np.ndarray, np.ndarray]:
     return ctx.cached("closest_train", lambda: flip_shift_invariant_neighbours(ctx.train.pixels, ctx.synthetic.pixels))
 
 
-@CHECKS.register("image_dcr_share")
-class ImageDCRShare(DCRShareTest):
-    modality = "image"
-    description = "p-value: synthetic images nearer to train than to holdout no more often than unseen real ones"
-    distances = staticmethod(image_distances)
-
-
-@CHECKS.register("image_near_copies")
-class ImageNearCopies(NearCopiesTest):
-    modality = "image"
-    description = "p-value: share of synthetic images nearer to train (flips, 1-pixel moves) than the 5th pct of unseen"
-    distances = staticmethod(image_distances)
-
-
-@CHECKS.register("image_membership_inference")
-class ImageMembershipInference(MembershipTest):
-    modality = "image"
-    description = "p-value: a distance attack tells train images from holdout ones no better than chance"
-    distances = staticmethod(image_distances)
+ImageDCRShare, ImageNearCopies, ImageMembershipInference = distance_tests(
+    "image", "image_", "images", image_distances, " (flips, 1-pixel moves)"
+)
 
 
 @CHECKS.register("image_expectations")

@@ -101,25 +101,29 @@ class MembershipTest(_Calibrated):
         return membership_test(d.train_to_synthetic, d.holdout_to_synthetic)
 
 
-@CHECKS.register("dcr_share")
-class DCRShare(DCRShareTest):
-    name = "dcr_share"
-    description = "p-value: synthetic rows nearer to train than to holdout no more often than unseen real rows are"
-    distances = staticmethod(_table_distances)
+def distance_tests(
+    modality: str, prefix: str, unit: str, distances: Any, invariance: str = ""
+) -> tuple[type[Check], type[Check], type[Check]]:
+    """Register the three calibrated distance tests (DCR share, near copies, membership inference)
+    of one modality, named `<prefix>dcr_share` etc., scored on its own `distances(ctx)`."""
+    tests = (
+        ("dcr_share", DCRShareTest, f"synthetic {unit} nearer to train than to holdout no more often than unseen ones"),
+        ("near_copies", NearCopiesTest, f"share of synthetic {unit} nearer to train{invariance} than unseen 5th pct"),
+        (
+            "membership_inference",
+            MembershipTest,
+            f"a distance attack tells train {unit} from holdout no better than chance",
+        ),
+    )
+    made = []
+    for suffix, base, text in tests:
+        name = f"{prefix}{suffix}"
+        attributes = {"name": name, "modality": modality, "description": f"p-value: {text}"}
+        made.append(CHECKS.register(name)(type(name, (base,), {**attributes, "distances": staticmethod(distances)})))
+    return made[0], made[1], made[2]
 
 
-@CHECKS.register("near_copies")
-class NearCopies(NearCopiesTest):
-    name = "near_copies"
-    description = "p-value: share of synthetic rows closer to train than the 5th percentile of unseen real rows"
-    distances = staticmethod(_table_distances)
-
-
-@CHECKS.register("membership_inference")
-class MembershipInference(MembershipTest):
-    name = "membership_inference"
-    description = "p-value: a distance attack tells train members from holdout rows no better than chance"
-    distances = staticmethod(_table_distances)
+DCRShare, NearCopies, MembershipInference = distance_tests("tabular", "", "rows", _table_distances)
 
 
 @CHECKS.register("exact_copies")

@@ -18,10 +18,10 @@ from scipy.stats import ks_2samp
 from torch import nn
 
 from synthgen.registry import CHECKS
-from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
+from synthgen.validation.base import Cached, Check, CheckSkipped, Context, Outcome
 from synthgen.validation.expectations import Expectations
 from synthgen.validation.invariant import shift_invariant_nearest
-from synthgen.validation.privacy import DCRShareTest, Distances, MembershipTest, NearCopiesTest, distances
+from synthgen.validation.privacy import Distances, distance_tests, distances
 
 MAX_LAG = 10
 FOLDS = 3
@@ -39,7 +39,7 @@ class Sequences:
 
 
 @dataclass
-class SequenceContext:
+class SequenceContext(Cached):
     train: Sequences
     holdout: Sequences
     synthetic: Sequences | None  # None when the synthetic table has schema problems
@@ -219,11 +219,12 @@ class PredictiveScore(Check):
 
 def sequence_distances(ctx: SequenceContext) -> Distances:
     """Every privacy distance between sequences, invariant to time shifts, computed once."""
-    if "distances" not in ctx.cache:
-        ctx.cache["distances"] = distances(
+    return ctx.cached(
+        "distances",
+        lambda: distances(
             ctx.train.values, ctx.holdout.values, ctx.synthetic.values, ctx.seed, shift_invariant_nearest
-        )
-    return ctx.cache["distances"]
+        ),
+    )
 
 
 def nearest_distances(ctx: SequenceContext) -> tuple[np.ndarray, np.ndarray]:
@@ -232,25 +233,9 @@ def nearest_distances(ctx: SequenceContext) -> tuple[np.ndarray, np.ndarray]:
     return d.synthetic_to_train, d.unseen_to_train[: len(ctx.holdout.values)]
 
 
-@CHECKS.register("sequence_dcr_share")
-class SequenceDCRShare(DCRShareTest):
-    modality = "sensor"
-    description = "p-value: synthetic sequences nearer to train than to holdout no more often than unseen real ones"
-    distances = staticmethod(sequence_distances)
-
-
-@CHECKS.register("sequence_near_copies")
-class SequenceNearCopies(NearCopiesTest):
-    modality = "sensor"
-    description = "p-value: share of synthetic sequences nearer to train (any time shift) than the 5th pct of unseen"
-    distances = staticmethod(sequence_distances)
-
-
-@CHECKS.register("sequence_membership_inference")
-class SequenceMembershipInference(MembershipTest):
-    modality = "sensor"
-    description = "p-value: a distance attack tells train sequences from holdout ones no better than chance"
-    distances = staticmethod(sequence_distances)
+SequenceDCRShare, SequenceNearCopies, SequenceMembershipInference = distance_tests(
+    "sensor", "sequence_", "sequences", sequence_distances, " (any time shift)"
+)
 
 
 @CHECKS.register("sequence_expectations")

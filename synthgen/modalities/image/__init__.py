@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams, ValidateParams
+from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
 from synthgen.data.images import (
     IMAGE,
     LABEL,
@@ -27,7 +27,7 @@ from synthgen.data.images import (
 from synthgen.data.schema import infer_schema
 from synthgen.errors import SynthgenError
 from synthgen.io import read_table, write_parquet, write_parquet_batches
-from synthgen.modalities.base import Prepared, Scored
+from synthgen.modalities.base import Prepared, Scored, ToJudge
 from synthgen.modalities.image.synthesizer import ImageSynthesizer
 from synthgen.registry import MODALITIES
 from synthgen.sampling.parts import World
@@ -81,36 +81,26 @@ class Image:
         elapsed = time.perf_counter() - start
         return rows, {"images": rows, "images_per_s": round(rows / elapsed, 1)}
 
-    def score(
-        self,
-        prepared: Prepared,
-        tables: tuple[Path, Path, Path],
-        params: ValidateParams,
-        seed: int,
-        out_dir: Path,
-        spec: DatasetSpec,
-        schema: Path | None,
-    ) -> Scored:
+    def score(self, job: ToJudge) -> Scored:
         """Synthetic images against train and holdout; unreadable synthetic rows are schema problems."""
         from synthgen.validation.base import Context
         from synthgen.validation.images import ImageContext
 
-        layout = ImageLayout.from_json(prepared.layout)
-        train_path, holdout_path, synthetic_path = tables
-        train_table, holdout_table, synthetic_table = (read_table(p) for p in tables)
-        real = from_table(train_table, layout, str(train_path))
-        holdout = from_table(holdout_table, layout, str(holdout_path))
+        layout = ImageLayout.from_json(job.prepared.layout)
+        train_table, holdout_table, synthetic_table = (read_table(p) for p in job.tables)
+        real = from_table(train_table, layout, str(job.train))
+        holdout = from_table(holdout_table, layout, str(job.holdout))
         problems: list[str] = []
         try:
-            synthetic = from_table(synthetic_table, layout, str(synthetic_path))
+            synthetic = from_table(synthetic_table, layout, str(job.synthetic))
         except SynthgenError as exc:
             problems.append(str(exc))
             synthetic = None
         summaries = [summary_rows(train_table), summary_rows(holdout_table)]
         synthetic_rows = summary_rows(synthetic_table) if synthetic is not None else summaries[0].iloc[:0]
-        table_schema = infer_schema(summaries[0], LABEL, where=str(train_path))
-        rows_context = Context(*summaries, synthetic_rows, table_schema, seed, out_dir)
-        ctx = ImageContext(real, holdout, synthetic, layout.classes, seed, out_dir, rows_context)
+        table_schema = infer_schema(summaries[0], LABEL, where=str(job.train))
+        rows_context = Context(*summaries, synthetic_rows, table_schema, job.seed, job.out_dir)
+        ctx = ImageContext(real, holdout, synthetic, layout.classes, job.seed, job.out_dir, rows_context)
         counts = {"train": len(real.labels), "holdout": len(holdout.labels), "synthetic": len(synthetic_table)}
         return Scored(ctx, problems, counts, ("image_detection", "image_near_copies"))
 

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams, ValidateParams
+from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
 from synthgen.data.schema import infer_schema
 from synthgen.data.sequences import SequenceLayout, clean_long, infer_layout, read_sensor, split_entities, to_arrays
 from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path, read_table, write_parquet
-from synthgen.modalities.base import Prepared, Scored
+from synthgen.modalities.base import Prepared, Scored, ToJudge
 from synthgen.modalities.sensor.synthesizer import SequenceSynthesizer
 from synthgen.registry import MODALITIES
 from synthgen.sampling.parts import World
@@ -82,32 +82,22 @@ class Sensor:
             write_parquet(frame, tmp)
         return n, {"entities": n, "rows": len(frame), "entities_per_s": round(n / elapsed, 1)}
 
-    def score(
-        self,
-        prepared: Prepared,
-        tables: tuple[Path, Path, Path],
-        params: ValidateParams,
-        seed: int,
-        out_dir: Path,
-        spec: DatasetSpec,
-        schema: Path | None,
-    ) -> Scored:
+    def score(self, job: ToJudge) -> Scored:
         """Synthetic entities against train and holdout, on the real channels' scale."""
         from synthgen.validation.base import Context
         from synthgen.validation.sequences import SequenceContext
 
-        layout = SequenceLayout.from_json(prepared.layout)
-        train_path, _, _ = tables
-        real, holdout, synthetic = (read_table(p) for p in tables)
+        layout = SequenceLayout.from_json(job.prepared.layout)
+        real, holdout, synthetic = (read_table(p) for p in job.tables)
         problems = _problems(synthetic, layout)
         # The schema suite judges steps; entity ids repeat by design and are fresh in synthetic data.
         steps = [frame.drop(columns=[layout.entity], errors="ignore") for frame in (real, holdout, synthetic)]
-        table_schema = infer_schema(steps[0], layout.target, where=str(train_path))
+        table_schema = infer_schema(steps[0], layout.target, where=str(job.train))
         ctx = SequenceContext(
             *standardised(layout, real, holdout, None if problems else synthetic),
-            seed,
-            out_dir,
-            Context(*steps, table_schema, seed, out_dir),
+            job.seed,
+            job.out_dir,
+            Context(*steps, table_schema, job.seed, job.out_dir),
         )
         counts = {
             "train": real[layout.entity].nunique(),

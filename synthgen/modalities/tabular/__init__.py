@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams, ValidateParams
+from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
 from synthgen.data.schema import Schema, infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.errors import SynthgenError
 from synthgen.io import ParquetParts, is_parquet, read_table, write_parquet, write_parquet_batches
-from synthgen.modalities.base import Prepared, Scored
+from synthgen.modalities.base import Prepared, Scored, ToJudge
 from synthgen.modalities.tabular.synthesizer import Synthesizer
 from synthgen.registry import MODALITIES
 from synthgen.sampling import parts
@@ -143,31 +143,23 @@ class Tabular:
             )
         return n, counts, summary
 
-    def score(
-        self,
-        prepared: Prepared,
-        tables: tuple[Path, Path, Path],
-        params: ValidateParams,
-        seed: int,
-        out_dir: Path,
-        spec: DatasetSpec,
-        schema: Path | None,
-    ) -> Scored:
+    def score(self, job: ToJudge) -> Scored:
         from synthgen.validation.gate import check_holdout, check_synthetic, tabular_context
 
-        train_path, holdout_path, synthetic_path = tables
+        max_rows, seed = job.params.max_rows, job.seed
         (real_train, n_train), (holdout, n_holdout), (synthetic, n_synthetic) = (
-            _bounded(p, params.max_rows, seed) for p in tables
+            _bounded(p, max_rows, seed) for p in job.tables
         )
-        known = _recorded_schema(prepared, schema) or infer_schema(real_train, spec.target, where=str(train_path))
-        known.check_frame(holdout, str(holdout_path))
-        check_synthetic(synthetic, known, str(synthetic_path))
+        recorded = _recorded_schema(job.prepared, job.schema)
+        known = recorded or infer_schema(real_train, job.spec.target, where=str(job.train))
+        known.check_frame(holdout, str(job.holdout))
+        check_synthetic(synthetic, known, str(job.synthetic))
         exact = None
-        if all(is_parquet(p) for p in tables) and max(n_train, n_holdout, n_synthetic) > params.max_rows:
-            exact = _exact_over_all_rows(train_path, holdout_path, synthetic_path, known)
+        if all(is_parquet(p) for p in job.tables) and max(n_train, n_holdout, n_synthetic) > max_rows:
+            exact = _exact_over_all_rows(job.train, job.holdout, job.synthetic, known)
         else:
-            check_holdout(real_train, holdout, known, str(holdout_path))
-        ctx, problems = tabular_context(real_train, holdout, synthetic, known, params, seed, out_dir, exact)
+            check_holdout(real_train, holdout, known, str(job.holdout))
+        ctx, problems = tabular_context(real_train, holdout, synthetic, known, job.params, seed, job.out_dir, exact)
         counts = {"train": n_train, "holdout": n_holdout, "synthetic": n_synthetic}
         return Scored(ctx, problems, counts, ("quality", "dcr_share"))
 

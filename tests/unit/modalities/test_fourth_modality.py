@@ -20,7 +20,7 @@ from synthgen.cli import main
 from synthgen.config import DatasetSpec
 from synthgen.data.schema import infer_schema
 from synthgen.io import read_table, write_parquet
-from synthgen.modalities.base import Scored
+from synthgen.modalities.base import Scored, ToJudge
 from synthgen.models.base import GenerativeModel
 from synthgen.registry import CHECKS, MODALITIES, MODELS
 from synthgen.synthesizer import BaseSynthesizer
@@ -108,9 +108,9 @@ class Toy:
         write_parquet(synth.sample(n, seed), out)
         return n, {"points": n}
 
-    def score(self, prepared, tables, params, seed, out_dir, spec, schema) -> Scored:
-        train, holdout, synthetic = (read_table(p) for p in tables)
-        ctx = Context(train, holdout, synthetic, infer_schema(train), seed, out_dir)
+    def score(self, job: ToJudge) -> Scored:
+        train, holdout, synthetic = (read_table(p) for p in job.tables)
+        ctx = Context(train, holdout, synthetic, infer_schema(train), job.seed, job.out_dir)
         counts = {"train": len(train), "holdout": len(holdout), "synthetic": len(synthetic)}
         return Scored(ctx, [], counts, ("toy_mean_gap",))
 
