@@ -160,7 +160,9 @@ def dispatch(args: argparse.Namespace) -> None:
     calls = {
         "ingest": lambda: stages.ingest(spec, p["prepared"], params.ingest, seed),
         "train": lambda: stages.train(p["train"], p["model"], params.train, seed, spec, p.get("schema"), p.get("loss")),
-        "sample": lambda: stages.sample(p["model"], p["synthetic"], params.sample, seed, world()),
+        "sample": lambda: stages.sample(
+            p["model"], p["synthetic"], params.sample, seed, world(), params.train.accelerator
+        ),
         "validate": lambda: stages.validate(
             p["train"], p["holdout"], p["synthetic"], p["reports"], params.validate_, seed, spec, p.get("schema")
         ),

@@ -43,6 +43,15 @@ class TrainParams(Section):
     num_nodes: int = Field(1, ge=1, description="machines taking part (Lightning num_nodes)")
     strategy: str = Field("auto", description="Lightning strategy: auto, ddp, ddp_spawn, ...")
     precision: str | None = Field(None, description="null = bf16-mixed on CUDA, 32-true on CPU")
+    max_time: str | None = Field(
+        None,
+        pattern=r"^\d{2}:\d{2}:\d{2}:\d{2}$",
+        description="end training at this deadline (DD:HH:MM:SS, Lightning's max_time), keeping the best weights",
+    )
+    checkpoint_every: int = Field(
+        200, ge=0, description="optimizer steps between resume checkpoints in <model>.partial/; 0 = none"
+    )
+    progress_every: float = Field(30.0, gt=0, description="seconds between progress lines when not on a terminal")
     model_config_: dict[str, Any] = Field(default_factory=dict, alias="model_config")
 
 

@@ -13,8 +13,8 @@ import hashlib
 import json
 import logging
 import math
+import os
 import pickle
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,15 @@ def batch_seeds(seed: int, batch: int) -> tuple[int, int]:
 def rank_batches(n_batches: int, rank: int, world_size: int) -> range:
     """Rank r's contiguous share of the batches, so the parts in rank order are the one-process sample."""
     return range(rank * n_batches // world_size, (rank + 1) * n_batches // world_size)
+
+
+def rank_device(accelerator: str, local_rank: int | None = None) -> torch.device:
+    """Where this process samples: the CPU for `accelerator: cpu` (CUDA is never asked), else GPU
+    LOCAL_RANK (torchrun's, or Lightning's) when CUDA is there, so each rank of a node has its own."""
+    if accelerator == "cpu" or accelerator not in ("auto", "gpu", "cuda") or not torch.cuda.is_available():
+        return torch.device("cpu")
+    rank = int(os.environ.get("LOCAL_RANK", "0")) if local_rank is None else local_rank
+    return torch.device("cuda", rank % torch.cuda.device_count())
 
 
 def payload_hash(payload: Any) -> str:
@@ -107,6 +116,7 @@ class BaseSynthesizer:
 
     modality: ClassVar[str]
     default_model: ClassVar[str]
+    checkpoint_name: str = "model"  # this fit's subdirectory of the resume checkpoints
 
     def __init__(self, model: str | None = None, seed: int = 0, train_params: TrainParams | None = None) -> None:
         params = train_params or TrainParams(model=self.default_model)
@@ -123,6 +133,8 @@ class BaseSynthesizer:
         self.model: GenerativeModel | None = None
         self.meta: dict[str, Any] = {}
         self.loss_curve: pd.DataFrame | None = None
+        self.training_summary: dict[str, Any] = {}
+        self.global_rank = 0  # under DDP, the rank Lightning gave this process; only rank 0 saves
 
     # ---- training ------------------------------------------------------------------------------
     def _new_model(self, n_rows: int, *args: Any, trailing: tuple[Any, ...] = ()) -> GenerativeModel:
@@ -135,8 +147,8 @@ class BaseSynthesizer:
 
     def _train(self, model: GenerativeModel, arrays: list[np.ndarray]) -> None:
         """Lightning training (devices, precision and strategy from train_params), then eval mode."""
-        with tempfile.TemporaryDirectory(prefix="synthgen-train-") as log_dir:
-            self.loss_curve = fit_model(model, arrays, self.train_params, self.seed, Path(log_dir))
+        trained = fit_model(model, arrays, self.train_params, self.seed, self.checkpoint_name)
+        self.loss_curve, self.training_summary, self.global_rank = trained.curve, trained.summary, trained.global_rank
         model.eval()
         self.model = model
 
@@ -148,9 +160,12 @@ class BaseSynthesizer:
         return self.model
 
     # ---- sampling ------------------------------------------------------------------------------
-    @staticmethod
-    def device() -> torch.device:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    @property
+    def is_global_zero(self) -> bool:
+        return self.global_rank == 0
+
+    def device(self) -> torch.device:
+        return rank_device(self.train_params.accelerator)
 
     def _batches(
         self, total: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1
@@ -188,8 +203,10 @@ class BaseSynthesizer:
 
     # ---- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        """Save as data (JSON + a weights-only checkpoint), atomically."""
+        """Save as data (JSON + a weights-only checkpoint), atomically; under DDP on rank 0 only."""
         model = self._fitted()
+        if not self.is_global_zero:
+            return
         schema = self._schema_payload()
         config = {
             **self._config(),
@@ -201,6 +218,8 @@ class BaseSynthesizer:
             "seed": self.seed,
             "schema_hash": payload_hash(schema),
         }
+        if self.training_summary:
+            config["training"] = self.training_summary
         with atomic_path(path) as tmp:
             tmp.mkdir(parents=True)
             write_json(config, tmp / "config.json")

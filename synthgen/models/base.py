@@ -33,6 +33,9 @@ class GenerativeModel(pl.LightningModule):
     # False for models whose losses do not rank checkpoints (GANs): train the whole budget, keep the last.
     validation_loss_ranks: ClassVar[bool] = True
     label_position: ClassVar[int] = 1  # where the class index sits in a batch
+    # True for models with a step whose backward leaves some parameters unused (a GAN's critic step):
+    # under DDP they train with Lightning's `<strategy>_find_unused_parameters_true`.
+    ddp_unused_parameters: ClassVar[bool] = False
 
     def __init__(self, n_classes: int, config: dict[str, Any]) -> None:
         super().__init__()
@@ -80,7 +83,8 @@ class GenerativeModel(pl.LightningModule):
         self.log("val_loss", self.loss(*batch, generator=generator), prog_bar=True, on_epoch=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.parameters(), lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
+        trained = [p for p in self.parameters() if p.requires_grad]  # not an EMA copy
+        return torch.optim.AdamW(trained, lr=self.config.learning_rate, weight_decay=self.config.weight_decay)
 
 
 class TabularModel(GenerativeModel):

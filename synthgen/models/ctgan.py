@@ -49,6 +49,7 @@ class CTGAN(TabularModel):
     Config = CTGANConfig
     default_steps = 3000
     validation_loss_ranks = False
+    ddp_unused_parameters = True  # the critic step's backward does not reach the generator
 
     def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
         super().__init__(n_features, n_classes, config, blocks)

@@ -47,6 +47,7 @@ class ImageDDPM(ImageModel):
             raise ValueError(f"image size {size} does not halve {levels - 1} times; choose levels or image_size")
         self.net = UNet(channels, n_classes, [cfg.width * min(2**i, 4) for i in range(levels)], cfg.dropout)
         self.ema = AveragedModel(self.net, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+        self.ema.requires_grad_(False)  # updated by averaging, never by gradients: outside DDP's reducer
         self.register_buffer("alpha_bar", cosine_alpha_bar(cfg.timesteps), persistent=False)
 
     def loss(self, x0: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -55,7 +56,9 @@ class ImageDDPM(ImageModel):
         ab = self.alpha_bar[t][:, None, None, None]
         return F.mse_loss(self.net(ab.sqrt() * x0 + (1 - ab).sqrt() * noise, t, y), noise)
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        # Inside the step, not in on_train_batch_end: a checkpoint saved after the step holds it.
+        super().optimizer_step(*args, **kwargs)
         self.ema.update_parameters(self.net)
 
     @torch.inference_mode()

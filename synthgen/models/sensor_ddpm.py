@@ -56,9 +56,12 @@ class SensorDDPM(SequenceModel):
             channels, length, n_classes, n_static, cfg.width, cfg.cycles, cfg.dropout, position=not cfg.circular_shift
         )
         self.ema = AveragedModel(self.net, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True)
+        self.ema.requires_grad_(False)  # updated by averaging, never by gradients: outside DDP's reducer
         self.register_buffer("alpha_bar", cosine_alpha_bar(cfg.timesteps), persistent=False)
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        # Inside the step, not in on_train_batch_end: a checkpoint saved after the step holds it.
+        super().optimizer_step(*args, **kwargs)
         self.ema.update_parameters(self.net)
 
     def _rotated(self, x0: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

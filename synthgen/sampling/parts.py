@@ -70,10 +70,11 @@ def prepare(out_dir: Path) -> None:
     (out_dir / MANIFEST).unlink(missing_ok=True)
 
 
-def finish(out_dir: Path, world: World, token: str, rows: int, seed: int) -> bool:
-    """Record this rank's part; write the manifest when every part of this run is there.
-    Returns whether this rank completed the set."""
-    write_json({"run": token, "rows": rows, "file": part_name(world)}, _receipt(out_dir, world.rank))
+def finish(out_dir: Path, world: World, token: str, rows: int, seed: int, device: str = "cpu") -> bool:
+    """Record this rank's part (and the device it drew on); write the manifest when every part of
+    this run is there. Returns whether this rank completed the set."""
+    receipt = {"run": token, "rows": rows, "file": part_name(world), "device": device}
+    write_json(receipt, _receipt(out_dir, world.rank))
     receipts = []
     for rank in range(world.size):
         path = _receipt(out_dir, rank)
@@ -86,7 +87,7 @@ def finish(out_dir: Path, world: World, token: str, rows: int, seed: int) -> boo
         "seed": seed,
         "world_size": world.size,
         "rows": sum(r["rows"] for r in receipts),
-        "parts": [{"file": r["file"], "rows": r["rows"]} for r in receipts],
+        "parts": [{"file": r["file"], "rows": r["rows"], "device": r.get("device")} for r in receipts],
     }
     write_json(manifest, out_dir / MANIFEST)
     return True

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from synthgen import modalities
 from synthgen.config import DatasetSpec, Params
-from synthgen.errors import GateFailed
+from synthgen.errors import GateFailed, SynthgenError
 from synthgen.io import atomic_path, claim_output_dir, mark_output_dir
 from synthgen.modalities.base import read_prepared
 from synthgen.registry import MODELS
@@ -35,6 +35,15 @@ def run(spec: DatasetSpec, out_dir: str | Path, params: Params, seed: int) -> No
     if MODELS.get(train_params.model).modality != modality.name:
         default = modality.synthesizer.default_model
         train_params = train_params.model_copy(update={"model": default, "model_config_": {}})
+    if train_params.devices == "auto":
+        # One process: `run` builds everything in one temporary directory, which DDP's extra
+        # processes (each rerunning this command) must not share. Several: the train stage.
+        train_params = train_params.model_copy(update={"devices": 1})
+    if train_params.devices not in (1, "1") or train_params.num_nodes != 1:
+        raise SynthgenError(
+            f"synthgen run trains in one process (train.devices {train_params.devices!r}, num_nodes "
+            f"{train_params.num_nodes}); set devices: 1, or train on several with `synthgen train` / `dvc repro`"
+        )
     params = params.model_copy(update={"train": train_params})
     check_names(params, "--model/--params")
     gate_failure: GateFailed | None = None
@@ -46,7 +55,7 @@ def run(spec: DatasetSpec, out_dir: str | Path, params: Params, seed: int) -> No
         prepared = read_prepared(out / "prepared")
         target = modality.augment_target(prepared, params.augment, spec.target)  # refuses a bad strategy early
         train(prepared.train, out / "model", train_params, seed, spec, loss_csv=out / "loss.csv")
-        sample(out / "model", out / "synthetic.parquet", params.sample, seed)
+        sample(out / "model", out / "synthetic.parquet", params.sample, seed, accelerator=train_params.accelerator)
         try:
             validate(prepared.train, prepared.holdout, out / "synthetic.parquet", out, params.validate_, seed, spec)
         except GateFailed as exc:  # name the final directory, not the temporary one

@@ -1,5 +1,8 @@
 """train: the prepared train table → a fitted synthesizer saved as data in the model directory,
-and its loss curve for `dvc plots`."""
+and its loss curve for `dvc plots`.
+
+Checkpoints go to `<out_dir>.partial/` while it trains; a rerun after a crash resumes from them,
+and they are removed once the model is saved."""
 
 from __future__ import annotations
 
@@ -11,6 +14,13 @@ from synthgen.io import atomic_path
 from synthgen.modalities.base import read_prepared
 from synthgen.stages.timing import timed
 from synthgen.synthesizer import BaseSynthesizer
+from synthgen.training import checkpoints
+
+
+def partial_dir(out_dir: str | Path) -> Path:
+    """Where a training of `out_dir` keeps its resume checkpoints: beside it, never inside."""
+    out_dir = Path(out_dir)
+    return out_dir.with_name(out_dir.name + ".partial")
 
 
 def train(
@@ -34,9 +44,14 @@ def train(
         prepared = read_prepared(data.parent)
         modality = modalities.get(prepared.modality)
         schema_path = Path(schema) if schema is not None else None
-        synth, done = modality.fit(prepared, data, params, seed, spec or DatasetSpec(), schema_path)
+        with checkpoints.resumable(partial_dir(out_dir)):
+            synth, done = modality.fit(prepared, data, params, seed, spec or DatasetSpec(), schema_path)
+        if not synth.is_global_zero:
+            summary.update(rank=synth.global_rank, saved="by rank 0")
+            return synth
         save_model(synth, out_dir, loss_csv)
-        summary.update(model=params.model, **done, saved=str(out_dir))
+        checkpoints.discard(partial_dir(out_dir))
+        summary.update(model=params.model, **done, **synth.training_summary, saved=str(out_dir))
     return synth
 
 

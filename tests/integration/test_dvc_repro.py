@@ -1,13 +1,14 @@
-"""The real `dvc repro` on the shipped default data, with a small training budget."""
+"""The real `dvc repro` on the shipped data with the shipped params: our default models pass the
+default gate (nothing downgraded), every output is where DVC expects it, a second repro does
+nothing, and a sample change reruns only what follows it. (digits: tests/redteam/test_models.py.)"""
 
+import json
 import subprocess
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-from tests.integration.conftest import FAST_PARAMS
 
 pytestmark = pytest.mark.integration
 
@@ -18,13 +19,26 @@ def _repro(cwd):
     return proc.stdout
 
 
+def _passed_the_whole_default_gate(repo_copy, dataset):
+    metrics = json.loads((repo_copy / "reports" / dataset / "metrics.json").read_text())
+    verdicts = {k: (c["verdict"], c["score"]) for k, c in metrics["checks"].items()}
+    assert metrics["passed"], verdicts
+    assert not [k for k, (v, _) in verdicts.items() if v in ("fail", "inconclusive", "accepted_inconclusive")]
+
+
 def test_dvc_repro_end_to_end_then_nothing_then_only_downstream(repo_copy):
-    params = yaml.safe_load(FAST_PARAMS)
-    params["datasets"] = ["penguins", "basic_motions"]  # digits trains for minutes: run by test_image_run
+    params = yaml.safe_load((repo_copy / "params.yaml").read_text())
+    assert params["validate"]["allow_unsafe"] == {} and params["validate"]["accept_inconclusive"] == []
+    params["datasets"] = ["penguins", "basic_motions"]  # digits: its own test, it trains for minutes
     (repo_copy / "params.yaml").write_text(yaml.safe_dump(params))
     out = _repro(repo_copy)
-    for stage in ("ingest", "train", "sample", "validate", "augment"):
-        assert f"Running stage '{stage}@penguins'" in out and f"Running stage '{stage}@basic_motions'" in out
+    for dataset in params["datasets"]:
+        for stage in ("ingest", "train", "sample", "validate", "augment"):
+            assert f"Running stage '{stage}@{dataset}'" in out
+        spec = yaml.safe_load((repo_copy / "pipelines" / f"{dataset}.yaml").read_text())
+        assert "allow_unsafe" not in spec.get("validate", {}) and "checks" not in spec.get("validate", {})
+        _passed_the_whole_default_gate(repo_copy, dataset)
+        assert not (repo_copy / "models" / f"{dataset}.partial").exists()  # resume checkpoints removed
 
     augmented = pd.read_parquet(repo_copy / "data/augmented/penguins.parquet")
     raw = pd.read_csv(repo_copy / "data/raw/penguins/penguins.csv")

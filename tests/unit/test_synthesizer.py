@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+import torch
 
 from synthgen.cli import main
 from synthgen.config import TrainParams
@@ -81,3 +82,20 @@ def test_a_damaged_model_is_one_line_naming_the_file(saved, tmp_path, capsys, mo
 def _edit(model, **changes) -> None:
     config = json.loads((model / "config.json").read_text())
     (model / "config.json").write_text(json.dumps({**config, **changes}))
+
+
+def test_sampling_follows_the_accelerator_and_each_ranks_local_gpu(monkeypatch):
+    from synthgen.synthesizer import rank_device
+
+    def no_cuda_call():
+        raise AssertionError("accelerator cpu asked CUDA")
+
+    monkeypatch.setattr(torch.cuda, "is_available", no_cuda_call)
+    assert rank_device("cpu") == torch.device("cpu")
+    # A node with 4 GPUs: rank LOCAL_RANK samples on its own (torchrun and Lightning set LOCAL_RANK).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert rank_device("gpu") == torch.device("cuda", 3) and rank_device("auto") == torch.device("cuda", 3)
+    assert rank_device("auto", local_rank=5) == torch.device("cuda", 1)
+    assert rank_device("cpu") == torch.device("cpu")

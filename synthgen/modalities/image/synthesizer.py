@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from synthgen.config import TrainParams
 from synthgen.data.images import ImageLayout, Images
 from synthgen.errors import SynthgenError
+from synthgen.logs import progress
 from synthgen.models.base import ImageModel
 from synthgen.registry import MODELS
 from synthgen.synthesizer import BaseSynthesizer
@@ -90,9 +90,7 @@ class ImageSynthesizer(BaseSynthesizer):
         parts = []
         n_batches = math.ceil(len(index) / batch_size)
         batches = self._batches(len(index), batch_size, seed)
-        for batch in tqdm(
-            batches, total=n_batches, desc="sampling images", unit="batch", disable=n_batches < 2, leave=False
-        ):
+        for batch in progress(batches, n_batches, "sampling images", "batch"):
             classes = torch.as_tensor(index[batch.rows], device=batch.device)
             parts.append(((model.sample(classes, batch.generator).float() + 1) / 2).cpu().numpy())
         size, channels = self.layout.size, self.layout.channels

@@ -92,7 +92,11 @@ class SequenceSynthesizer(BaseSynthesizer):
             [int((arrays.static[layout.target] == c).sum()) for c in layout.classes] if layout.target else []
         )
         if layout.static or arrays.lengths.min() != arrays.lengths.max():
-            params = TrainParams(model=self.attributes_model, accelerator=self.train_params.accelerator)
+            # Its own default budget, on the same devices and strategy: under DDP every rank takes
+            # part in both fits, in the same order.
+            shared = ("epochs", "accelerator", "devices", "num_nodes", "strategy", "precision", "checkpoint_every",
+                      "progress_every")  # fmt: skip
+            params = TrainParams(model=self.attributes_model, **{k: getattr(self.train_params, k) for k in shared})
             self.attributes = Synthesizer(
                 self.attributes_model,
                 layout.target,
@@ -100,6 +104,7 @@ class SequenceSynthesizer(BaseSynthesizer):
                 train_params=params,
                 columns={LENGTH: ColumnOverride(kind="integer")},
             )
+            self.attributes.checkpoint_name = "attributes"
             self.attributes.fit(arrays.static, where=f"{where} (per-entity attributes)")
         static = self._encode_attributes(arrays.static)
         labels = self._labels(arrays.static)

@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
 from synthgen.data.schema import Schema, infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.errors import SynthgenError
 from synthgen.io import ParquetParts, is_parquet, read_table, write_parquet, write_parquet_batches
+from synthgen.logs import progress
 from synthgen.modalities.base import Prepared, Scored, ToJudge
 from synthgen.modalities.tabular.synthesizer import Synthesizer
 from synthgen.registry import MODALITIES
@@ -111,14 +111,14 @@ class Tabular:
             world_size=world.size,
         )
         start = time.perf_counter()
-        progress = tqdm(batches, total=mine, desc="sample", unit="batch", leave=False, disable=None)
+        batches = progress(batches, mine, "sample", "batch")
         if world.size == 1:
-            rows = write_parquet_batches(progress, out)
+            rows = write_parquet_batches(batches, out)
         else:
             token = parts.run_token(model_dir, {"params": params.model_dump(), "seed": seed, "world": world.size})
             parts.prepare(out)
-            rows = write_parquet_batches(progress, out / parts.part_name(world))
-            complete = parts.finish(out, world, token, rows, seed)
+            rows = write_parquet_batches(batches, out / parts.part_name(world))
+            complete = parts.finish(out, world, token, rows, seed, str(synth.device()))
             summary.update(rank=f"{world.rank} of {world.size}", set_complete=complete)
         elapsed = time.perf_counter() - start
         return rows, {**summary, "rows": rows, "rows_per_s": int(rows / elapsed) if elapsed > 0 else rows}
