@@ -54,6 +54,17 @@ class TrainParams(Section):
     progress_every: float = Field(30.0, gt=0, description="seconds between progress lines when not on a terminal")
     model_config_: dict[str, Any] = Field(default_factory=dict, alias="model_config")
 
+    @field_validator("strategy")
+    @classmethod
+    def _processes_that_rerun_the_command(cls, strategy: str) -> str:
+        # Spawned or forked processes would keep the training record, best weights and resume
+        # state out of the process that saves the model (and spawning fails on shared tensors).
+        if strategy.split("_find_unused")[0] in ("ddp_spawn", "ddp_fork", "ddp_notebook"):
+            raise ValueError(
+                f"strategy {strategy} is not supported; use ddp (Lightning, torchrun or srun start the processes)"
+            )
+        return strategy
+
 
 class SampleParams(Section):
     """How many synthetic rows to draw and of which classes."""

@@ -1,6 +1,7 @@
 import pytest
+from pydantic import ValidationError
 
-from synthgen.config import PRIVACY_ALPHA, ValidateParams, load_params, load_spec, merged
+from synthgen.config import PRIVACY_ALPHA, TrainParams, ValidateParams, load_params, load_spec, merged
 from synthgen.errors import SynthgenError
 
 
@@ -78,3 +79,9 @@ def test_spec_overrides_merge_nested_checks():
     base = ValidateParams.model_validate({"checks": {"dcr_share": {"threshold": 0.01, "level": "fail"}}})
     out = merged(base, {"checks": {"quality": {"threshold": 0.5}}}, "spec")
     assert out.checks["quality"].threshold == 0.5 and out.checks["dcr_share"].threshold == 0.01
+
+
+@pytest.mark.parametrize("strategy", ["ddp_spawn", "ddp_fork", "ddp_notebook", "ddp_spawn_find_unused_parameters_true"])
+def test_strategies_that_spawn_or_fork_the_training_are_refused(strategy):
+    with pytest.raises(ValidationError, match="use ddp"):
+        TrainParams(strategy=strategy)
