@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -76,11 +75,10 @@ def _ours(directory: Path) -> list[Path]:
 
 
 def _remove(paths: list[Path]) -> None:
+    """Files only: synthgen writes no directories there, so a directory is never its to delete."""
     for path in paths:
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+        if path.is_file():
+            path.unlink()
 
 
 def prepare(directory: Path, token: str) -> Path | None:
