@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,16 @@ import pandas as pd
 import pytest
 
 from synthgen.config import TrainParams
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist runs one worker per core (`-n auto`): each worker, and the CLI and dvc processes
+    # it starts, gets its share of the cores. Two workers of two torch threads each on two cores
+    # run several times slower than one.
+    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+    os.environ.update(OMP_NUM_THREADS=_threads, MKL_NUM_THREADS=_threads)
+    import torch
+
+    torch.set_num_threads(int(_threads))
 
 REPO = Path(__file__).resolve().parents[1]
 PENGUINS = REPO / "data" / "raw" / "penguins" / "penguins.csv"

@@ -5,6 +5,8 @@ from synthgen.registry import CHECKS, MODELS, Registry
 
 
 def test_unknown_name_lists_the_known_ones():
+    import synthgen.models  # noqa: F401  (registers the models)
+
     with pytest.raises(SynthgenError, match="unknown model 'nope'; choose one of: .*tabular_ddpm"):
         MODELS.get("nope")
 
