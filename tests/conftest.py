@@ -25,6 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 PENGUINS = REPO / "data" / "raw" / "penguins" / "penguins.csv"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow first (a stable sort): under xdist each then starts on a worker of its own
+    at once, instead of the longest two running one after the other at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def passed_gate(synthetic: Path) -> Path:
     """A metrics.json that passes `synthetic` (bound to its hash), for tests of augment's mixing alone:
     the gate itself is tested in tests/unit/validation and tests/redteam."""

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 # penguins and basic_motions: tests/integration/test_dvc_repro.py runs them through `dvc repro`.
+@pytest.mark.slow  # started first (conftest.py)
 @pytest.mark.parametrize("dataset", ["digits"])
 def test_the_default_model_passes_the_default_gate(repo_copy, dataset):  # noqa: F811
     params = yaml.safe_load((repo_copy / "params.yaml").read_text())
