@@ -9,8 +9,10 @@ import os
 import platform
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from synthgen.config import ValidateParams
@@ -59,3 +61,18 @@ def quiet_logging() -> None:
     for name in ("benchmark", "synthgen"):
         logging.getLogger(name).setLevel(logging.INFO)
     warnings.filterwarnings("ignore")
+
+
+def run_datasets(section: str, datasets: list[str], run_one: Callable[[str], list[dict]],
+                 markdown: Callable[[pd.DataFrame, int], str], seed: int, out: str) -> None:  # fmt: skip
+    """Run each data set and rewrite `section` after each one, so a long run leaves partial results."""
+    rows: list[dict] = []
+    for dataset in datasets:
+        rows += run_one(dataset)
+        write_section(section, markdown(pd.DataFrame(rows), seed), Path(out))
+    print(Path(out).read_text())
+
+
+def section_header(title: str, *bullets: str) -> list[str]:
+    """A RESULTS.md section's first lines: its title, the machine and date, then one bullet each."""
+    return [f"## {title}", "", f"- machine: {machine()}", *(f"- {b}" for b in bullets), ""]

@@ -35,10 +35,10 @@ from synthgen.validation import run_gate
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import (  # noqa: E402  (benchmarks/ is scripts, not a package)
     RESULTS,
-    machine,
     quiet_logging,
     report_only,
-    write_section,
+    run_datasets,
+    section_header,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,19 +164,16 @@ def run(dataset: str, seed: int, models: list[str] | None) -> list[dict]:
 
 
 def _markdown(results: pd.DataFrame, seed: int) -> str:
-    lines = [
-        "## Tabular",
-        "",
-        f"- machine: {machine()}",
-        f"- command: `python benchmarks/tabular.py` (seed {seed}; synthetic rows = train rows; "
+    lines = section_header(
+        "Tabular",
+        f"command: `python benchmarks/tabular.py` (seed {seed}; synthetic rows = train rows; "
         f"sampling speed over {THROUGHPUT_ROWS:,} rows; SDV synthesizers at their defaults)",
-        '- scores: synthgen\'s checks (README, "Checks"): quality = mean of column shapes and pair trends '
+        'scores: synthgen\'s checks (README, "Checks"): quality = mean of column shapes and pair trends '
         "(higher is better; error = 1 - score); detection: GBM real-vs-synthetic AUC, 0.5 ideal; utility: "
         "TSTR/TRTR; dcr_share, near_copies, exact_copies, membership_inference: p-values of the calibrated "
         'privacy tests against unseen real rows (README, "Checks and the gate"; the gate fails under 0.001).',
-        "- data sets: " + "; ".join(f"`{name}`: {d.origin}, target `{d.target}`" for name, d in DATASETS.items()),
-        "",
-    ]
+        "data sets: " + "; ".join(f"`{name}`: {d.origin}, target `{d.target}`" for name, d in DATASETS.items()),
+    )
     for dataset, part in results.groupby("dataset", sort=False):
         table = part[["model", "fit_s", "sample_rows_per_s", *REPORTED]].copy()
         for col in REPORTED:
@@ -195,11 +192,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     quiet_logging()
-    rows: list[dict] = []
-    for dataset in args.datasets:  # rewritten after each data set, so a long run leaves partial results
-        rows += run(dataset, args.seed, args.models)
-        write_section("tabular", _markdown(pd.DataFrame(rows), args.seed), Path(args.out))
-    print(Path(args.out).read_text())
+    run_datasets("tabular", args.datasets, lambda d: run(d, args.seed, args.models), _markdown, args.seed, args.out)
 
 
 if __name__ == "__main__":

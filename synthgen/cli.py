@@ -52,7 +52,7 @@ HELP = {
     "export": "write a set in its modality's native form (images: a class-per-folder PNG tree)",
     "run": "every stage for one source, without DVC",
 }
-NO_DATASET = {"export", "run"}  # one-shot only
+NO_DATASET = {"export"}  # one-shot only (run --dataset NAME: the spec, written into --out)
 # command: its options, each (flag, where the value goes, argparse keywords)
 OPTIONS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "ingest": [

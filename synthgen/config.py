@@ -21,10 +21,43 @@ class IngestParams(Section):
     """How raw tables are split; the holdout is what privacy and utility are measured against."""
 
     holdout_fraction: float = Field(0.2, gt=0, lt=1, description="share of rows kept out of training")
+    split: Literal["stratified", "row_hash"] = Field(
+        "stratified",
+        description="stratified: per class, rare categories kept in train; row_hash: each row by a seeded hash "
+        "of itself alone (needed for train.privacy: no row moves another)",
+    )
     min_holdout_rows: int = Field(5, ge=1, description="fewer holdout rows than this is an error")
     max_rows_in_memory: int = Field(
         2_000_000, ge=1, description="larger Parquet sources are split streamed, the schema read from a sample"
     )
+
+
+class PrivacyParams(Section):
+    """Differential privacy (README "Differential privacy"): null epsilon trains without it."""
+
+    epsilon: float | None = Field(
+        None, gt=0, description="total (epsilon, delta)-DP budget of the whole model; null = no DP"
+    )
+    delta: float | None = Field(
+        None, gt=0, lt=1, description="null = min(1e-5, 1 / (10 x train rows)): below one in ten rows"
+    )
+    max_grad_norm: float = Field(1.0, gt=0, description="DP-SGD clips each row's gradient to this L2 norm")
+    accountant: Literal["rdp", "prv"] = Field(
+        "rdp", description="Opacus accountant that turns noise and steps into epsilon"
+    )
+    preprocessing_share: float = Field(
+        0.1, gt=0, lt=1, description="share of epsilon for the encoder's ranges, grids, categories and class counts"
+    )
+    bounds: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="public value range per numeric column: [low, high], spends no epsilon"
+    )
+    categories: dict[str, list[Any]] = Field(
+        default_factory=dict, description="public category set per categorical column, spends no delta"
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.epsilon is not None
 
 
 class TrainParams(Section):
@@ -52,6 +85,7 @@ class TrainParams(Section):
         200, ge=0, description="optimizer steps between resume checkpoints in <model>.partial/; 0 = none"
     )
     progress_every: float = Field(30.0, gt=0, description="seconds between progress lines when not on a terminal")
+    privacy: PrivacyParams = Field(default_factory=PrivacyParams)
     model_config_: dict[str, Any] = Field(default_factory=dict, alias="model_config")
 
     @field_validator("strategy")
@@ -137,6 +171,13 @@ def default_check(name: str) -> CheckParams | None:
     return _default_checks().get(name)
 
 
+class RequireDP(Section):
+    """The gate passes only sets from a model trained with train.privacy within this budget."""
+
+    max_epsilon: float = Field(gt=0, description="largest epsilon accepted")
+    max_delta: float | None = Field(None, gt=0, lt=1, description="largest delta accepted; null = any")
+
+
 class ValidateParams(Section):
     """Gate thresholds per check, and how many rows the distribution checks look at."""
 
@@ -149,6 +190,10 @@ class ValidateParams(Section):
     allow_unsafe: dict[str, str] = Field(
         default_factory=dict,
         description="privacy checks allowed looser than shipped, each with the reason (shown in report and metrics)",
+    )
+    require_dp: RequireDP | None = Field(
+        None,
+        description="{max_epsilon: ...}: fail sets whose model has no DP guarantee this strong; null = report only",
     )
 
     @field_validator("checks", mode="before")

@@ -89,9 +89,26 @@ def write_parquet(frame: pd.DataFrame, dest: str | Path) -> None:
     write_parquet_batches([frame], dest)
 
 
-def write_parquet_batches(batches: Iterable[pd.DataFrame | pa.RecordBatch], dest: str | Path) -> int:
+PROVENANCE_KEY = b"synthgen"  # Parquet schema metadata: what the set's model says of it (its DP budget)
+
+
+def parquet_provenance(path: str | Path) -> dict[str, Any]:
+    """What `write_parquet_batches(..., provenance=)` stored in a Parquet set, when every file of it
+    holds the same; {} for other files and sets written without it."""
+    if not is_parquet(path):
+        return {}
+    found = {(pq.read_schema(f).metadata or {}).get(PROVENANCE_KEY) for f in parquet_files(path)}
+    if len(found) != 1 or None in found:  # parts of different origins, or one without: nothing to claim
+        return {}
+    return json.loads(found.pop())
+
+
+def write_parquet_batches(
+    batches: Iterable[pd.DataFrame | pa.RecordBatch], dest: str | Path, provenance: dict[str, Any] | None = None
+) -> int:
     """Stream DataFrames (or Arrow batches) into one Parquet file, one row group each, every batch cast
-    to the first one's schema; returns the rows written."""
+    to the first one's schema; returns the rows written. `provenance` goes into the schema metadata,
+    so the set carries it wherever it is copied (`parquet_provenance`)."""
     rows = 0
     with atomic_path(dest) as tmp:
         writer: pq.ParquetWriter | None = None
@@ -103,7 +120,11 @@ def write_parquet_batches(batches: Iterable[pd.DataFrame | pa.RecordBatch], dest
                     else pa.Table.from_pandas(batch, preserve_index=False)
                 )
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
+                    schema = table.schema
+                    if provenance:
+                        extra = {PROVENANCE_KEY: json.dumps(provenance, sort_keys=True).encode()}
+                        schema = schema.with_metadata({**(schema.metadata or {}), **extra})
+                    writer = pq.ParquetWriter(tmp, schema)
                 writer.write_table(table.cast(writer.schema))
                 rows += table.num_rows
         finally:

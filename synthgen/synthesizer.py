@@ -30,8 +30,10 @@ from synthgen.config import TrainParams
 from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path, read_json, write_json
 from synthgen.models.base import GenerativeModel
+from synthgen.privacy import Ledger, PrivateFit, default_delta
 from synthgen.registry import MODELS
 from synthgen.training import fit_model
+from synthgen.training.private import require_opacus
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -129,7 +131,14 @@ class BaseSynthesizer:
                 f"set train.model to one of: {', '.join(fitting)}"
             )
         self.train_params = params.model_copy(update={"model": self.model_name})
+        if self.train_params.privacy.enabled and not MODELS.get(self.model_name).supports_dp:
+            private = [n for n in MODELS.names() if MODELS.get(n).supports_dp]
+            raise SynthgenError(
+                f"train.privacy: model {self.model_name!r} does not train with differential privacy; "
+                f"set train.model to one of: {', '.join(private)}, or train.privacy.epsilon: null"
+            )
         self.seed = seed
+        self.private: PrivateFit | None = None  # the preprocessing budget of a DP fit, and its ledger
         self.model: GenerativeModel | None = None
         self.meta: dict[str, Any] = {}
         self.loss_curve: pd.DataFrame | None = None
@@ -145,12 +154,47 @@ class BaseSynthesizer:
         config = model_cls.sized_config(dict(self.train_params.model_config_), n_rows)
         return model_cls(*args, config, *trailing)
 
+    def _private_fit(self, n_rows: int, releases: int, delta_releases: int) -> PrivateFit | None:
+        """With train.privacy set, the budget for everything learned outside the weights: its
+        `preprocessing_share` of epsilon split evenly over `releases`, and half of delta over the
+        `delta_releases` that need it. DP-SGD gets the rest (`_train`). None without privacy."""
+        privacy = self.train_params.privacy
+        if not privacy.enabled:
+            return None
+        require_opacus()  # before any of the budget is spent
+        delta = privacy.delta or default_delta(n_rows)
+        self.private = PrivateFit(
+            epsilon=privacy.epsilon * privacy.preprocessing_share / max(releases, 1),
+            delta=delta / 2 / max(delta_releases, 1),
+            rng=np.random.default_rng([self.seed, 0xD1FF]),
+            ledger=Ledger(),
+            total_delta=delta,
+            bounds=dict(privacy.bounds),
+            categories=dict(privacy.categories),
+        )
+        return self.private
+
     def _train(self, model: GenerativeModel, arrays: list[np.ndarray]) -> None:
-        """Lightning training (devices, precision and strategy from train_params), then eval mode."""
-        trained = fit_model(model, arrays, self.train_params, self.seed, self.checkpoint_name)
+        """Lightning training (devices, precision and strategy from train_params), then eval mode.
+        After a DP preprocessing fit, DP-SGD spends what is left of epsilon and delta."""
+        dp = None
+        if self.private is not None:
+            ledger, privacy = self.private.ledger, self.train_params.privacy
+            dp = (privacy.epsilon - ledger.epsilon, self.private.total_delta - ledger.delta)
+        trained = fit_model(model, arrays, self.train_params, self.seed, self.checkpoint_name, dp=dp)
         self.loss_curve, self.training_summary, self.global_rank = trained.curve, trained.summary, trained.global_rank
+        if self.private is not None:
+            plan = trained.summary["privacy"]
+            self.private.ledger.spend("model weights: DP-SGD", f"Gaussian, {plan['accountant']} accountant",
+                                      plan["epsilon_spent"], plan["delta"])  # fmt: skip
         model.eval()
         self.model = model
+
+    def provenance(self) -> dict[str, Any] | None:
+        """What a synthetic set drawn from this model carries in its Parquet metadata: the (epsilon,
+        delta) of a DP model, which the gate reports and `validate.require_dp` can require."""
+        spent = self.meta.get("privacy")
+        return {"privacy": {"epsilon": spent["epsilon"], "delta": spent["delta"]}} if spent else None
 
     def _fitted(self) -> GenerativeModel:
         if self.model is None:

@@ -13,10 +13,45 @@ from synthgen.errors import SynthgenError
 log = logging.getLogger(__name__)
 
 
+def row_hash_holdout(frame: pd.DataFrame, fraction: float, seed: int) -> np.ndarray:
+    """Holdout rows by a seeded hash of each row's own values: whether a row is held out depends on
+    that row alone, so adding or removing one row moves no other (what a DP guarantee on train needs
+    to extend to the whole table)."""
+    canonical = pd.DataFrame({name: _canonical(frame[name]) for name in frame.columns})
+    keys = pd.util.hash_pandas_object(canonical, index=False, hash_key=str(seed).rjust(16, "0")[-16:]).to_numpy()
+    return keys.astype(np.float64) / 2.0**64 < fraction
+
+
+def _canonical(values: pd.Series) -> np.ndarray:
+    """Each value as text that does not depend on the column's dtype (which the other rows decide:
+    one missing value makes an int64 column float64): numbers as float64, the rest as str."""
+    numbers = pd.to_numeric(values.astype(object), errors="coerce")  # True: 1.0, in a bool or an object column
+    text = values.astype(str).to_numpy(dtype=object)
+    as_number = numbers.notna().to_numpy()
+    text[as_number] = [repr(float(v)) for v in numbers.to_numpy(dtype=float)[as_number]]
+    text[values.isna().to_numpy()] = "\x00missing"
+    return text
+
+
 def split_train_holdout(
-    frame: pd.DataFrame, schema: Schema, fraction: float, seed: int, min_holdout: int, where: str = "input"
+    frame: pd.DataFrame,
+    schema: Schema,
+    fraction: float,
+    seed: int,
+    min_holdout: int,
+    where: str = "input",
+    method: str = "stratified",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split per class when there is a class target, so rare classes appear on both sides."""
+    """Split per class when there is a class target, so rare classes appear on both sides (or, with
+    `method` row_hash, each row by its own hash: `row_hash_holdout`)."""
+    if method == "row_hash":
+        is_holdout = row_hash_holdout(frame, fraction, seed)
+        if is_holdout.sum() < min_holdout:
+            raise SynthgenError(
+                f"{where}: {len(frame)} rows give only {int(is_holdout.sum())} holdout row(s) (minimum {min_holdout}); "
+                "add rows or raise ingest.holdout_fraction"
+            )
+        return frame[~is_holdout].reset_index(drop=True), frame[is_holdout].reset_index(drop=True)
     rng = np.random.default_rng(seed)
     if schema.is_classification:
         groups = [np.flatnonzero((frame[schema.target] == c).to_numpy()) for c in schema.classes]

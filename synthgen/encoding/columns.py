@@ -10,8 +10,12 @@ from scipy.special import ndtr, ndtri
 
 from synthgen.data.schema import ColumnSchema
 from synthgen.encoding.protection import PROTECT_K, protected_grid
+from synthgen.errors import SynthgenError
+from synthgen.privacy import PrivateFit, mechanisms
 
 MAX_QUANTILES = 1000
+MIN_DP_CELLS, MAX_DP_CELLS = 8, 64
+DP_ROWS_PER_CELL = 4.0  # a DP histogram cell needs this many rows per unit of noise scale (1 / epsilon)
 MAX_DECIMALS = 6
 OTHER = "__other__"
 
@@ -62,6 +66,66 @@ class NumericEncoder:
             "missing": bool(np.isnan(x).any()),
             "missing_rate": float(np.isnan(x).mean()),
         }
+        return self
+
+    def fit_private(self, values: pd.Series, private: PrivateFit) -> NumericEncoder:
+        """`fit` from DP mechanisms (privacy/mechanisms.py) within `private.epsilon`: bounds
+        (declared ones are free), a noisy quantile grid between them, the value grid (noisy
+        decimals, or for datetimes whether every value is a whole day) and a noisy missing count.
+        Values outside the bounds are clipped to them. A statistic whose noise would swamp it
+        (fewer than DP_ROWS_PER_CELL / epsilon rows per cell) is not released: the grid stays
+        linear between the bounds and decimals stay at MAX_DECIMALS, and DP-SGD gets the epsilon."""
+        x = to_float(values, self.col)
+        missing = np.isnan(x)
+        finite = x[~missing]
+        name, rng, kind = self.col.name, private.rng, self.col.kind
+        declared = private.bounds.get(name)
+        parts = {"bounds": 0.0 if declared else 0.3, "grid": 0.5, "step": 0.1 * (kind != "integer")}
+        parts["missing"] = 0.1 * can_be_missing(self.col)
+        eps = {k: private.epsilon * v / sum(parts.values()) for k, v in parts.items()}
+        used: dict[str, float] = {}  # what was released, and its epsilon
+        if declared is not None:
+            low, high = map(float, declared)
+        else:
+            found = mechanisms.bounds(finite, eps["bounds"], rng)
+            used["bounds"] = eps["bounds"]
+            if found is None:
+                raise SynthgenError(
+                    f"column {name!r}: too few rows to find its range privately at epsilon {private.epsilon:.3g} per "
+                    f"column; declare it in train.privacy.bounds ({name}: [low, high]) or raise train.privacy.epsilon"
+                )
+            low, high = found
+        cells = int(
+            min(np.clip(round(np.sqrt(len(x))), MIN_DP_CELLS, MAX_DP_CELLS), len(x) * eps["grid"] / DP_ROWS_PER_CELL)
+        )
+        if cells >= 2:
+            quantiles = mechanisms.quantile_grid(finite, low, high, eps["grid"], rng, cells, 2 * cells + 1)
+            used["quantile grid"] = eps["grid"]
+        else:
+            quantiles = np.linspace(low, high, 2 * MIN_DP_CELLS + 1)
+        decimals, day_grid = 0, False
+        if kind == "numeric":
+            decimals = MAX_DECIMALS
+            if len(x) * eps["step"] >= DP_ROWS_PER_CELL * (MAX_DECIMALS + 1):
+                decimals = mechanisms.decimals(finite, eps["step"], rng)
+                used["decimals"] = eps["step"]
+        elif kind == "datetime":
+            off_grid = mechanisms.count(int(np.count_nonzero(np.mod(finite, 86400))), eps["step"], rng)
+            day_grid, decimals = off_grid < 0.01 * len(x), 0
+            used["day grid"] = eps["step"]
+        has_missing, n_missing = False, 0.0
+        if parts["missing"]:
+            has_missing, n_missing = mechanisms.present(int(missing.sum()), eps["missing"], rng)
+            used["missing rate"] = eps["missing"]
+        self.state = {
+            "quantiles": quantiles.tolist(),
+            "decimals": int(decimals),
+            "day_grid": bool(day_grid),
+            "missing": bool(has_missing),
+            "missing_rate": float(min(1.0, n_missing / max(len(x), 1))) if has_missing else 0.0,
+        }
+        if used:
+            private.ledger.spend(f"column {name}: {', '.join(used)}", "Laplace", sum(used.values()))
         return self
 
     @property
@@ -126,6 +190,12 @@ class NumericEncoder:
         return pd.Series(x).astype(col.dtype if col.dtype.startswith("float") else "float64")
 
 
+def can_be_missing(col: ColumnSchema) -> bool:
+    """Whether the column's dtype holds missing values (an int64 or bool column never does): a DP
+    fit spends nothing on the missing rate of one that cannot."""
+    return not (col.dtype == "bool" or col.dtype.startswith(("int", "uint")))
+
+
 def _native(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
@@ -151,6 +221,31 @@ class CategoricalEncoder:
             "other": bool((counts < self.min_count).any()),
             "missing": bool(values.isna().any()),
         }
+        return self
+
+    def fit_private(self, values: pd.Series, private: PrivateFit) -> CategoricalEncoder:
+        """`fit` from DP mechanisms: categories by the stability-based histogram (a category few rows
+        hold is dropped by a noisy threshold; declared ones, and a boolean's two values, are kept),
+        noisy counts, and a noisy missing count. The other slot is always there, so the layout tells
+        nothing about whether rare categories were seen."""
+        name, rng = self.col.name, private.rng
+        declared = private.categories.get(name)
+        if declared is None and self.col.kind == "boolean":
+            declared = [False, True]
+        nullable = can_be_missing(self.col)
+        e_categories, e_missing = (0.8 * private.epsilon, 0.2 * private.epsilon) if nullable else (private.epsilon, 0)
+        delta = 0.0 if declared is not None else private.delta
+        kept = mechanisms.categories(values, e_categories, delta, rng, declared)
+        frequent = sorted(((_native(v), max(1, round(c))) for v, c in kept.items()), key=lambda vc: str(vc[0]))
+        self.state = {
+            "slots": [v for v, _ in frequent],
+            "counts": [c for _, c in frequent],
+            "other": True,
+            "missing": nullable and mechanisms.present(int(values.isna().sum()), e_missing, rng)[0],
+        }
+        how = "declared categories" if declared is not None else "categories (stability threshold)"
+        what = f"column {name}: {how}, counts{', missing rate' if nullable else ''}"
+        private.ledger.spend(what, "Laplace", private.epsilon, delta)
         return self
 
     @property

@@ -9,6 +9,7 @@ import pandas as pd
 
 from synthgen.data.schema import Schema
 from synthgen.encoding.columns import CategoricalEncoder, NumericEncoder
+from synthgen.privacy import PrivateFit
 
 _ENCODERS = {
     "numeric": NumericEncoder,
@@ -29,10 +30,21 @@ class TableEncoder:
             if col.modelled and not (col.role == "target" and schema.is_classification):
                 self.encoders[col.name] = _ENCODERS[col.kind](col, (states or {}).get(col.name))
 
-    def fit(self, frame: pd.DataFrame) -> TableEncoder:
+    def fit(self, frame: pd.DataFrame, private: PrivateFit | None = None) -> TableEncoder:
+        """Each column's state from the frame; with `private`, from DP mechanisms, each column
+        spending `private.epsilon` (and categorical ones `private.delta`)."""
         for name, enc in self.encoders.items():
-            enc.fit(frame[name])
+            if private is None:
+                enc.fit(frame[name])
+            else:
+                enc.fit_private(frame[name], private)
         return self
+
+    @property
+    def private_releases(self) -> tuple[int, int]:
+        """(releases, releases that spend delta) of a DP fit: one per column, delta for categories."""
+        kinds = [enc.col.kind for enc in self.encoders.values()]
+        return len(kinds), kinds.count("categorical")
 
     @property
     def width(self) -> int:

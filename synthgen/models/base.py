@@ -36,6 +36,9 @@ class GenerativeModel(pl.LightningModule):
     # True for models with a step whose backward leaves some parameters unused (a GAN's critic step):
     # under DDP they train with Lightning's `<strategy>_find_unused_parameters_true`.
     ddp_unused_parameters: ClassVar[bool] = False
+    # True for models whose layers all have Opacus per-sample gradients and whose modality fits its
+    # encoder with DP mechanisms: only these train with train.privacy.
+    supports_dp: ClassVar[bool] = False
 
     def __init__(self, n_classes: int, config: dict[str, Any]) -> None:
         super().__init__()

@@ -38,7 +38,7 @@ class _CausalBlock(nn.Module):
 
     def forward(self, h: torch.Tensor, cache: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         n, length, width = h.shape
-        q, k, v = self.qkv(self.norm_attn(h)).view(n, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        q, k, v = self.qkv(self.norm_attn(h)).view(n, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
         if cache is not None:
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
@@ -63,6 +63,7 @@ class TabularARConfig(ModelConfig):
 class TabularAR(TabularModel):
     Config = TabularARConfig
     default_steps = 3000
+    supports_dp = True
 
     @classmethod
     def sized_config(cls, config: dict[str, Any], n_rows: int) -> dict[str, Any]:
@@ -108,7 +109,10 @@ class TabularAR(TabularModel):
 
     def _logits(self, prefix: torch.Tensor) -> torch.Tensor:
         """Next-token logits at every prefix position (the class token comes first)."""
-        h = self.token(prefix) + self.position.weight[: prefix.shape[1]]
+        # Positions through the Embedding module (not a slice of its weight), so Opacus's hooks see
+        # each row's use of it and DP-SGD gets per-sample gradients.
+        positions = torch.arange(prefix.shape[1], device=prefix.device).expand(prefix.shape[0], -1)
+        h = self.token(prefix) + self.position(positions)
         for layer in self.layers:
             h = layer(h)
         return self.head(self.norm(h)) + self.allowed[: prefix.shape[1]]

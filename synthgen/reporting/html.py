@@ -61,6 +61,16 @@ def _exceptions(metrics: dict[str, Any]) -> str:
     return "".join(f'<p class="unsafe">{note}</p>' for note in notes)
 
 
+def privacy_line(metrics: dict[str, Any]) -> str:
+    """The set's formal guarantee, first thing under the verdicts: its model's (epsilon, delta)."""
+    if metrics.get("dp_epsilon") is None:
+        return ""
+    return (
+        f'<p class="dp" id="dp">Differential privacy: the model that drew this set is '
+        f"(&epsilon; = {metrics['dp_epsilon']:.3g}, &delta; = {metrics['dp_delta']:.2g})-DP on its train rows.</p>"
+    )
+
+
 def verdict_table(metrics: dict[str, Any]) -> str:
     rows = []
     for name, c in metrics["checks"].items():
@@ -80,8 +90,12 @@ def verdict_table(metrics: dict[str, Any]) -> str:
                 c.get("reason") or c.get("description", ""),
             ]
         )
-    return _exceptions(metrics) + _table(
-        ["check", "kind", "score", "threshold", "level", "verdict", "what / why skipped"], rows, "verdicts", (5,)
+    return (
+        privacy_line(metrics)
+        + _exceptions(metrics)
+        + _table(
+            ["check", "kind", "score", "threshold", "level", "verdict", "what / why skipped"], rows, "verdicts", (5,)
+        )
     )
 
 
@@ -201,7 +215,10 @@ def loss_section(out_dir: Path) -> list[str]:
     loss = out_dir / "loss.csv"
     if not loss.exists():
         return []
-    return ["<h2>Training loss</h2>", f'<img id="loss" alt="loss curve" src="{figures.loss_curve(pd.read_csv(loss))}">']
+    curve = pd.read_csv(loss)
+    if curve.drop(columns=["step"], errors="ignore").isna().all().all():
+        return ["<h2>Training loss</h2>", "<p>Not recorded (a differentially private fit releases no losses).</p>"]
+    return ["<h2>Training loss</h2>", f'<img id="loss" alt="loss curve" src="{figures.loss_curve(curve)}">']
 
 
 def write_page(sections: list[str], title: str, out_dir: Path) -> Path:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from synthgen import modalities
 from synthgen.config import DatasetSpec, TrainParams
+from synthgen.errors import SynthgenError
 from synthgen.io import atomic_path
-from synthgen.modalities.base import read_prepared
+from synthgen.modalities.base import LAYOUT_FILE, Prepared, read_prepared
 from synthgen.stages.timing import timed
 from synthgen.synthesizer import BaseSynthesizer
 from synthgen.training import checkpoints
@@ -42,6 +43,7 @@ def train(
     data = Path(data)
     with timed("train") as summary:
         prepared = read_prepared(data.parent)
+        _check_split_for_privacy(prepared, params)
         modality = modalities.get(prepared.modality)
         schema_path = Path(schema) if schema is not None else None
         with checkpoints.resumable(partial_dir(out_dir)):
@@ -53,6 +55,18 @@ def train(
         checkpoints.discard(partial_dir(out_dir))
         summary.update(model=params.model, **done, **synth.training_summary, saved=str(out_dir))
     return synth
+
+
+def _check_split_for_privacy(prepared: Prepared, params: TrainParams) -> None:
+    """A DP guarantee on train covers the whole table only if no row decides where another goes;
+    ingest's stratified split does (one more row of a class moves others), a row_hash split does not."""
+    if not params.privacy.enabled or not (prepared.directory / LAYOUT_FILE).exists():
+        return  # no privacy asked, or tables ingest did not split (the user's own train table)
+    if prepared.layout.get("split", "stratified") != "row_hash":
+        raise SynthgenError(
+            f"{prepared.directory}: train.privacy needs a split where no row moves another, but ingest split this "
+            "per class; set ingest.split: row_hash and rerun ingest"
+        )
 
 
 def save_model(synth: BaseSynthesizer, out_dir: str | Path, loss_csv: str | Path | None) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from synthgen import modalities
 from synthgen.config import DatasetSpec, ValidateParams
 from synthgen.errors import GateFailed
-from synthgen.io import write_json
+from synthgen.io import parquet_provenance, write_json
 from synthgen.modalities.base import ToJudge, read_prepared
 from synthgen.stages.timing import timed
 
@@ -32,7 +32,7 @@ def validate(
     """
     from synthgen.validation import judge_all
     from synthgen.validation.binding import bind
-    from synthgen.validation.gate import compact_metrics, failed_checks, summary_table
+    from synthgen.validation.gate import compact_metrics, failed_checks, summary_table, with_dp
 
     tables = (Path(train_path), Path(holdout_path), Path(synthetic_path))
     out_dir = Path(out_dir)
@@ -43,6 +43,7 @@ def validate(
         job = ToJudge(prepared, *tables, params, seed, out_dir, spec or DatasetSpec(), schema_path)
         scored = modality.score(job)
         result = judge_all(scored.context, params, modality.name, scored.problems)
+        result = with_dp(result, parquet_provenance(tables[2]).get("privacy"), params.require_dp)
         metrics = bind({**result, "rows": scored.counts}, tables[2])
         out_dir.mkdir(parents=True, exist_ok=True)
         write_json(compact_metrics(metrics), out_dir / "metrics.json")

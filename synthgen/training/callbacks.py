@@ -29,8 +29,9 @@ log = logging.getLogger("synthgen.training")
 class TrainingRecord(Callback):
     """Steps taken, rows seen over all ranks, and the loss curve (step, train_loss, val_loss)."""
 
-    def __init__(self, sampler: GlobalBatches) -> None:
+    def __init__(self, sampler: GlobalBatches, keep_losses: bool = True) -> None:
         self.sampler = sampler
+        self.keep_losses = keep_losses
         self.steps = 0
         self.samples = 0
         self.train_loss: list[float] = []
@@ -42,7 +43,7 @@ class TrainingRecord(Callback):
         self.steps += 1
         self.samples += self.sampler.global_rows(batch_idx)
         loss = trainer.callback_metrics.get("train_loss")
-        self.train_loss.append(float(loss) if loss is not None else math.nan)
+        self.train_loss.append(float(loss) if loss is not None and self.keep_losses else math.nan)
 
     def on_validation_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         loss = trainer.callback_metrics.get("val_loss")

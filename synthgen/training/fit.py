@@ -29,6 +29,7 @@ from synthgen.models.base import GenerativeModel
 from synthgen.training import checkpoints
 from synthgen.training.batches import GlobalBatches, train_loader, validation_loader
 from synthgen.training.callbacks import BestWeights, PeriodicCheckpoint, Progress, ResumeState, TrainingRecord
+from synthgen.training.private import DPSGD, PoissonBatches, SgdPlan
 
 log = logging.getLogger("synthgen.training")
 MIN_VALIDATION_ROWS = 8
@@ -131,17 +132,24 @@ class Trained:
 
 
 def _callbacks(
-    model: GenerativeModel, params: TrainParams, budget: Budget, sampler: GlobalBatches, directory: Path, name: str
+    model: GenerativeModel,
+    params: TrainParams,
+    budget: Budget,
+    sampler: GlobalBatches | PoissonBatches,
+    directory: Path,
+    private: DPSGD | None,
 ) -> tuple[list[Callback], TrainingRecord, ResumeState, BestWeights | None]:
-    record = TrainingRecord(sampler)
+    record = TrainingRecord(sampler, keep_losses=private is None)  # a DP run's losses are not released
     resume = ResumeState(sampler, record)
     callbacks: list[Callback] = [
         record,
         resume,
         Progress(type(model).__name__, record, budget.steps, params.progress_every),
     ]
+    if private is not None:
+        callbacks.append(private)
     best = None
-    if model.validation_loss_ranks:
+    if model.validation_loss_ranks and private is None:  # picking weights by a loss would not be DP
         monitor = "val_loss" if len(budget.val_idx) else "train_loss"
         best = BestWeights(monitor)
         callbacks.append(best)
@@ -164,28 +172,53 @@ def _stopped(trainer: pl.Trainer, record: TrainingRecord, budget: Budget) -> str
     return "early_stopping"
 
 
+def _private(params: TrainParams, budget: Budget, dp: tuple[float, float], seed: int) -> tuple[DPSGD, PoissonBatches]:
+    """DP-SGD over the planned steps: Poisson batches of train.batch_size rows on average."""
+    rate = budget.batch_size / len(budget.fit_idx)
+    epsilon, delta = dp
+    plan = SgdPlan.for_budget(
+        epsilon, delta, rate, budget.steps, params.privacy.max_grad_norm, params.privacy.accountant
+    )
+    log.info(
+        "DP-SGD: epsilon %.3g, delta %.2g over %d steps at sample rate %.3g: noise multiplier %.3g, clip norm %g",
+        epsilon, delta, budget.steps, rate, plan.noise_multiplier, plan.max_grad_norm,
+    )  # fmt: skip
+    sampler = PoissonBatches(len(budget.fit_idx), rate, budget.steps_per_epoch, seed)
+    return DPSGD(plan, budget.batch_size), sampler
+
+
 def fit_model(
     model: GenerativeModel,
     arrays: Sequence[np.ndarray],
     params: TrainParams,
     seed: int,
     name: str = "model",
+    dp: tuple[float, float] | None = None,
 ) -> Trained:
     """Train with early stopping on a held-out part of train. `arrays` are the model's batch tensors
     (rows first), e.g. (encoded rows, class indices). Inside `checkpoints.resumable(dir)`, the fit
-    checkpoints into dir/<name> and resumes from what an interrupted run left there."""
+    checkpoints into dir/<name> and resumes from what an interrupted run left there.
+
+    With `dp` (epsilon, delta) the fit is DP-SGD (training/private.py) on every row, with no
+    validation, best-weights pick or resume checkpoints: each would use the data outside DP-SGD."""
     pl.seed_everything(seed, workers=True, verbose=False)
+    if dp is not None:
+        params = params.model_copy(update={"validation_fraction": 0.0, "checkpoint_every": 0})
     budget = budget_for(model, params, len(arrays[0]), seed)
     directory = checkpoints.checkpoint_dir(name)
     with tempfile.TemporaryDirectory(prefix="synthgen-ckpt-") as scratch:
-        if directory is None:
+        if directory is None or dp is not None:
             directory, resume_from = Path(scratch), None
             params = params.model_copy(update={"checkpoint_every": 0})
         else:
             token = checkpoints.fingerprint(type(model).__name__, model.config.model_dump(), arrays, params, seed)
             resume_from = checkpoints.prepare(directory, token)
-        sampler = GlobalBatches(len(budget.fit_idx), budget.batch_size, seed, budget.per_epoch)
-        callbacks, record, resume, best = _callbacks(model, params, budget, sampler, directory, name)
+        private, sampler = (
+            _private(params, budget, dp, seed)
+            if dp is not None
+            else (None, GlobalBatches(len(budget.fit_idx), budget.batch_size, seed, budget.per_epoch))
+        )
+        callbacks, record, resume, best = _callbacks(model, params, budget, sampler, directory, private)
         trainer = _trainer(params, model, budget, callbacks)
         train = train_loader([a[budget.fit_idx] for a in arrays], sampler)
         val = validation_loader([a[budget.val_idx] for a in arrays], budget.batch_size) if len(budget.val_idx) else None
@@ -200,6 +233,7 @@ def fit_model(
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*number of training batches.*")
             warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")  # too few rows to hold some back
+            warnings.filterwarnings("ignore", message=".*Full backward hook is firing.*")  # Opacus's hooks, DP-SGD
             trainer.fit(model, train, val, ckpt_path=resume_from, weights_only=True)
         if resume.resumed_from is not None:
             log.info("training %s: resumed at step %d of %d", type(model).__name__, resume.resumed_from, budget.steps)
@@ -214,6 +248,8 @@ def fit_model(
             "world_size": trainer.world_size,
             "stopped": _stopped(trainer, record, budget),
         }
+        if private is not None:
+            summary["privacy"] = private.summary()
         if not trainer.is_global_zero:
             log.info("rank %d of %d: training done; rank 0 saves the model", trainer.global_rank, trainer.world_size)
         elif best is not None and best.weights is not None:

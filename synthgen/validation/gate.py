@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.config import CheckParams, ValidateParams, default_check
+from synthgen.config import CheckParams, RequireDP, ValidateParams, default_check
 from synthgen.data.schema import Schema
 from synthgen.encoding.columns import to_float
 from synthgen.errors import SynthgenError
@@ -221,6 +221,32 @@ def judge_all(ctx: Any, params: ValidateParams, modality: str, problems: list[st
 
 
 BLOCKING = ("fail", "inconclusive")
+DP_CHECK = "differential_privacy"
+
+
+def with_dp(result: dict[str, Any], dp: dict[str, float] | None, require: RequireDP | None) -> dict[str, Any]:
+    """Add the set's DP budget (`dp_epsilon`, `dp_delta`: its model's, null without DP) and, with
+    `validate.require_dp`, a fail-level check that the budget is there and within the limit."""
+    result = {**result, "dp_epsilon": dp["epsilon"] if dp else None, "dp_delta": dp["delta"] if dp else None}
+    if require is None:
+        return result
+    within = dp is not None and dp["epsilon"] <= require.max_epsilon
+    within = within and (require.max_delta is None or dp["delta"] <= require.max_delta)
+    check = {
+        "kind": "privacy",
+        "direction": "lower_is_better",
+        "score": dp["epsilon"] if dp else None,
+        "threshold": require.max_epsilon,
+        "level": "fail",
+        "verdict": "pass" if within else "fail",
+        "description": "epsilon of the model's differential-privacy guarantee (validate.require_dp)",
+    }
+    if dp is None:
+        check["reason"] = "no DP guarantee: the set's model trained without train.privacy"
+    elif not within:
+        check["reason"] = f"(epsilon {dp['epsilon']:.3g}, delta {dp['delta']:.2g}) exceeds validate.require_dp"
+    checks = {**result["checks"], DP_CHECK: check}
+    return {**result, "checks": checks, "passed": result["passed"] and within}
 
 
 def failed_checks(metrics: dict[str, Any]) -> list[str]:

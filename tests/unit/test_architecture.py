@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "synthgen"
 LAYERS = [
     {"errors", "registry", "io", "logs", "layout"},
-    {"data", "encoding"},
+    {"data", "encoding", "privacy"},
     {"config"},
     {"models", "sampling", "training"},
     {"synthesizer"},

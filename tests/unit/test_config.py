@@ -85,3 +85,26 @@ def test_spec_overrides_merge_nested_checks():
 def test_strategies_that_spawn_or_fork_the_training_are_refused(strategy):
     with pytest.raises(ValidationError, match="use ddp"):
         TrainParams(strategy=strategy)
+
+
+def test_every_params_key_is_documented_in_the_readme():
+    from pydantic import BaseModel
+
+    from synthgen.config import SECTIONS, Params
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+
+    def keys(model: type[BaseModel], prefix: str):
+        for name, field in model.model_fields.items():
+            key, kind = f"{prefix}.{field.alias or name}", field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                yield from keys(kind, key)
+            else:
+                yield key
+
+    undocumented = [
+        k for section, attr in SECTIONS.items() for k in keys(Params.model_fields[attr].annotation, section)
+        if f"`{k}`" not in readme
+    ]  # fmt: skip
+    assert not undocumented

@@ -65,3 +65,15 @@ def test_atomic_path_replaces_only_on_success(tmp_path):
     with atomic_path(dest) as tmp:
         tmp.write_text("new")
     assert dest.read_text() == "new"
+
+
+def test_provenance_travels_in_the_parquet_metadata(tmp_path, penguins):
+    from synthgen.io import parquet_provenance
+
+    provenance = {"privacy": {"epsilon": 2.5, "delta": 1e-5}}
+    write_parquet_batches([penguins.iloc[:50], penguins.iloc[50:]], tmp_path / "dp.parquet", provenance)
+    write_parquet_batches([penguins], tmp_path / "plain.parquet")
+    penguins.to_csv(tmp_path / "plain.csv", index=False)
+    assert parquet_provenance(tmp_path / "dp.parquet") == provenance
+    assert pd.read_parquet(tmp_path / "dp.parquet").equals(penguins)
+    assert parquet_provenance(tmp_path / "plain.parquet") == {} == parquet_provenance(tmp_path / "plain.csv")

@@ -18,8 +18,9 @@ from synthgen.encoding.protection import PROTECT_K, rare_values
 
 def _stored(model_dir: Path) -> tuple[set[str], np.ndarray, np.ndarray]:
     """Every string and every number in every file of a saved model (JSON, CSV, weights), but what is
-    not a value of the data: the settings a user chose (`model_config`), record counts (`counts`,
-    `class_counts`, `n_train`, ...) and the loss curve's step counter."""
+    not a value of the data: the settings a user chose (`model_config`, a DP fit's `settings`), record
+    counts (`counts`, `class_counts`, `n_train`, ...), the training record (steps, batch sizes, the
+    DP-SGD plan) and the loss curve's step counter."""
     strings: set[str] = set()
     numbers: list[float] = []
     weights: list[np.ndarray] = []
@@ -28,7 +29,7 @@ def _stored(model_dir: Path) -> tuple[set[str], np.ndarray, np.ndarray]:
         if isinstance(value, dict):
             for k, v in value.items():
                 strings.add(str(k))
-                if k != "model_config" and "count" not in k and not k.startswith("n_"):
+                if k not in ("model_config", "settings", "training") and "count" not in k and not k.startswith("n_"):
                     walk(v)
         elif isinstance(value, list):
             for v in value:
@@ -136,3 +137,36 @@ def test_a_saved_image_model_holds_no_training_image(tmp_path):
     flat = images.pixels.reshape(len(images.pixels), -1)
     assert not _holds_a_record(weights, flat) and not _holds_a_record(numbers, flat)
     assert not _holds_a_record(weights, flat[:, :8])  # nor a row of one
+
+
+def _dp_table(n=3000):
+    rng = np.random.default_rng(11)
+    return pd.DataFrame(
+        {
+            "amount": np.round(rng.lognormal(4, 0.6, n), 2),
+            "age": rng.integers(18, 90, n),
+            "segment": np.where(np.arange(n) == 0, "sovereign wealth fund", rng.choice(["retail", "sme"], n)),
+            "active": rng.random(n) < 0.6,
+            "label": rng.choice(["no", "yes"], n, p=[0.8, 0.2]),
+        }
+    )
+
+
+def test_a_dp_table_model_holds_no_train_value_at_all(tmp_path):
+    """No bounds or categories declared: every statistic comes from a DP mechanism, so no number in
+    the saved files is any train value (not only no rare one), and a one-row category is dropped."""
+    from synthgen.config import PrivacyParams
+
+    frame = _dp_table()
+    params = TrainParams(
+        epochs=2, batch_size=300, privacy=PrivacyParams(epsilon=8.0), model_config={"width": 16, "depth": 1}
+    )
+    synth = Synthesizer(target="label", seed=0, train_params=params).fit(frame)
+    synth.save(tmp_path / "model")
+    strings, numbers, weights = _stored(tmp_path / "model")
+    values = np.unique(frame[["amount", "age"]].to_numpy(float))
+    values = values[~np.isin(values, [0.0, 1.0, -1.0])]
+    assert not values[np.isin(values, numbers)].tolist()
+    assert not _holds_a_record(weights, frame[["amount", "age"]].to_numpy())
+    assert "sovereign wealth fund" not in strings and {"retail", "sme"} <= strings
+    assert "sovereign wealth fund" not in set(synth.sample(1000, seed=1)["segment"])

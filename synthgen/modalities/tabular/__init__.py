@@ -43,14 +43,15 @@ class Tabular:
         frame = read_table(source)
         schema = infer_schema(frame, target, spec.columns, where=str(source))
         train, holdout = split_train_holdout(
-            frame, schema, params.holdout_fraction, seed, params.min_holdout_rows, where=str(source)
+            frame, schema, params.holdout_fraction, seed, params.min_holdout_rows, str(source), params.split
         )
         write_parquet(train, out / "train.parquet")
         write_parquet(holdout, out / "holdout.parquet")
         schema.save(out / "schema.json")
         kinds = pd.Series([c.kind for c in schema.columns]).value_counts().to_dict()
         summary = dict(rows=len(frame), train=len(train), holdout=len(holdout), columns=len(schema.columns))
-        return {"target": target}, {**summary, "kinds": kinds, "target": target}
+        layout = {"target": target, **({"split": params.split} if params.split != "stratified" else {})}
+        return layout, {**summary, "kinds": kinds, "target": target, "split": params.split}
 
     @staticmethod
     def _ingest_large(spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
@@ -58,6 +59,11 @@ class Tabular:
         from synthgen.data.large_tables import infer_large_schema, split_large
 
         source = spec.source
+        if params.split != "stratified":
+            raise SynthgenError(
+                f"{source}: ingest.split {params.split} is for tables that fit in memory "
+                f"(ingest.max_rows_in_memory {params.max_rows_in_memory}); raise it or use split: stratified"
+            )
         schema, totals = infer_large_schema(source, spec.target, spec.columns, seed, str(source))
         n_train, n_holdout = split_large(
             source, schema, totals, params.holdout_fraction, params.min_holdout_rows, seed, out, str(source)
@@ -71,6 +77,11 @@ class Tabular:
     ) -> tuple[Synthesizer, dict]:
         table = ParquetParts(data) if is_parquet(data) else None
         large = table is not None and table.num_rows > params.max_rows
+        if large and params.privacy.enabled:  # a fixed-size sample and exact population counts are not DP
+            raise SynthgenError(
+                f"{data}: {table.num_rows} rows is more than train.max_rows {params.max_rows}, which train.privacy "
+                "does not sample; raise train.max_rows to the table's size"
+            )
         frame = table.sample(params.max_rows, seed) if large else read_table(data)
         known = _recorded_schema(prepared, schema)
         target = spec.target
@@ -84,8 +95,8 @@ class Tabular:
 
             synth.meta.update(population(data, synth.schema))
             summary["sampled_from"] = synth.meta["n_train"]
-        curve = synth.loss_curve
-        final = curve.dropna(subset=["train_loss"])["train_loss"].iloc[-1] if curve is not None else float("nan")
+        losses = synth.loss_curve["train_loss"].dropna() if synth.loss_curve is not None else []
+        final = losses.iloc[-1] if len(losses) else float("nan")  # a DP fit records none
         return synth, {"rows": len(frame), "final_train_loss": f"{final:.4f}", **summary}
 
     def sample(
@@ -113,11 +124,11 @@ class Tabular:
         start = time.perf_counter()
         batches = progress(batches, mine, "sample", "batch")
         if world.size == 1:
-            rows = write_parquet_batches(batches, out)
+            rows = write_parquet_batches(batches, out, synth.provenance())
         else:
             token = parts.run_token(model_dir, {"params": params.model_dump(), "seed": seed, "world": world.size})
             parts.prepare(out)
-            rows = write_parquet_batches(batches, out / parts.part_name(world))
+            rows = write_parquet_batches(batches, out / parts.part_name(world), synth.provenance())
             complete = parts.finish(out, world, token, rows, seed, str(synth.device()))
             summary.update(rank=f"{world.rank} of {world.size}", set_complete=complete)
         elapsed = time.perf_counter() - start

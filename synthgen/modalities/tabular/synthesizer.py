@@ -19,6 +19,7 @@ from synthgen.encoding.protection import protected_offset
 from synthgen.errors import SynthgenError
 from synthgen.io import read_json, write_json
 from synthgen.models.base import TabularModel
+from synthgen.privacy import PrivateFit, mechanisms
 from synthgen.registry import MODELS
 from synthgen.sampling.fresh import fake_values, fresh_ids
 from synthgen.sampling.plan import class_index, label_stream
@@ -68,23 +69,20 @@ class Synthesizer(BaseSynthesizer):
             self.schema = infer_schema(frame, self.target, self.columns, where)
         else:
             self.schema.check_frame(frame, where)
-        self.encoder = TableEncoder(self.schema).fit(frame)
+        self.encoder = TableEncoder(self.schema)
+        made_up = [c.name for c in self.schema.columns if not c.modelled and c.kind != "id"]  # pii, free text
+        releases, delta_releases = self.encoder.private_releases
+        private = self._private_fit(len(frame), releases + bool(self.schema.classes) + len(made_up), delta_releases)
+        self.encoder.fit(frame, private)
         if self.encoder.width == 0:
             raise SynthgenError(f"{where}: no column can be modelled (all id, text, pii or constant); add data columns")
         x = self.encoder.transform(frame, self.seed)
         y = self.encoder.labels(frame)
+        self.meta = {"n_train": len(frame), **self._counts(frame, y, made_up, private)}
         model = self._new_model(len(x), x.shape[1], self.encoder.n_classes, trailing=(self.encoder.blocks,))
         self._train(model, [x, y])
-        self.meta = {
-            "n_train": len(frame),
-            "class_counts": np.bincount(y, minlength=self.encoder.n_classes).tolist() if self.schema.classes else [],
-            "null_rates": {c.name: float(frame[c.name].isna().mean()) for c in self.schema.columns if not c.modelled},
-            "id_offsets": {
-                c.name: protected_offset(pd.to_numeric(frame[c.name], errors="coerce").max())
-                for c in self.schema.columns
-                if c.kind == "id" and c.dtype.startswith(("int", "Int", "uint"))
-            },
-        }
+        if private is not None:
+            self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.model_dump()}
         log.info(
             "fit %s on %d rows x %d columns (%d encoded features) in %.1f s",
             self.model_name,
@@ -94,6 +92,38 @@ class Synthesizer(BaseSynthesizer):
             time.perf_counter() - start,
         )
         return self
+
+    def _counts(
+        self, frame: pd.DataFrame, y: np.ndarray, made_up: list[str], private: PrivateFit | None
+    ) -> dict[str, Any]:
+        """Class counts (the sampling prior), null rates of the columns made up at sampling, and where
+        fresh integer ids start; under DP noisy counts and an offset that no data decided."""
+        schema = self.schema
+        assert schema is not None and self.encoder is not None
+        counts = np.bincount(y, minlength=self.encoder.n_classes) if schema.classes else np.zeros(0, int)
+        int_ids = [c for c in schema.columns if c.kind == "id" and c.dtype.startswith(("int", "Int", "uint"))]
+        if private is None:
+            return {
+                "class_counts": counts.tolist(),
+                "null_rates": {c.name: float(frame[c.name].isna().mean()) for c in schema.columns if not c.modelled},
+                "id_offsets": {
+                    c.name: protected_offset(pd.to_numeric(frame[c.name], errors="coerce").max()) for c in int_ids
+                },
+            }
+        if schema.classes:
+            counts = np.maximum(1, np.round(mechanisms.noisy(counts, private.epsilon, private.rng))).astype(int)
+            private.ledger.spend(f"class counts of {schema.target}", "Laplace", private.epsilon)
+        rates = {}
+        for name in made_up:
+            some, k = mechanisms.present(int(frame[name].isna().sum()), private.epsilon, private.rng)
+            rates[name] = min(1.0, k / len(frame)) if some else 0.0
+            private.ledger.spend(f"column {name}: missing rate", "Laplace", private.epsilon)
+        top = {c.name: min(np.iinfo(c.dtype.lower()).max, 2**62) for c in int_ids}  # fresh ids are int64
+        return {
+            "class_counts": counts.tolist(),
+            "null_rates": rates,
+            "id_offsets": {name: 10 ** (len(str(largest)) - 1) for name, largest in top.items()},
+        }
 
     def _require_fitted(self) -> tuple[Schema, TableEncoder, TabularModel]:
         model = self._fitted()
@@ -193,4 +223,6 @@ class Synthesizer(BaseSynthesizer):
         )
         synth.meta = {k: config[k] for k in ("n_train", "class_counts", "id_offsets")}
         synth.meta["null_rates"] = config.get("null_rates", {})
+        if "privacy" in config:
+            synth.meta["privacy"] = config["privacy"]
         return synth

@@ -52,3 +52,18 @@ def test_column_filled_only_in_holdout_is_refused(penguins):
             assert "values only in holdout rows" in str(err)
             return
     pytest.fail("no seed put the single filled row in the holdout")
+
+
+def test_a_row_hash_split_moves_no_other_row_when_one_is_added(penguins):
+    schema = infer_schema(penguins, target="species")
+    _, holdout = split_train_holdout(penguins, schema, 0.2, seed=3, min_holdout=5, method="row_hash")
+    # the new row also turns the int64 year column into float64 (a missing year): no other row moves
+    new = penguins.iloc[[5]].assign(body_mass_g=9999.0, year=float("nan"))
+    grown = pd.concat([penguins.iloc[:100], new, penguins.iloc[100:]], ignore_index=True)
+    assert grown["year"].dtype == "float64"
+    _, holdout_grown = split_train_holdout(grown, schema, 0.2, seed=3, min_holdout=5, method="row_hash")
+    without_new = holdout_grown[holdout_grown["body_mass_g"] != 9999.0].astype({"year": "int64"})
+    assert without_new.reset_index(drop=True).equals(holdout.reset_index(drop=True))
+    assert 0.12 < len(holdout) / len(penguins) < 0.28
+    _, other_seed = split_train_holdout(penguins, schema, 0.2, seed=4, min_holdout=5, method="row_hash")
+    assert not other_seed.equals(holdout)

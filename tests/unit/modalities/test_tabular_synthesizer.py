@@ -1,6 +1,9 @@
+import json
+
 import pytest
 
 from synthgen import Synthesizer, SynthgenError
+from synthgen.config import PrivacyParams, TrainParams
 
 
 def test_unfitted_synthesizer_says_what_to_do():
@@ -29,3 +32,41 @@ def test_nothing_to_model_is_an_error(penguins, fast_train):
     only_ids = penguins[[]].assign(key=range(len(penguins)), label="x")
     with pytest.raises(SynthgenError, match="no column can be modelled"):
         Synthesizer(train_params=fast_train).fit(only_ids.assign(key=only_ids["key"].astype(str)).drop(columns="label"))
+
+
+def _private_params(**privacy):
+    return TrainParams(
+        epochs=2, batch_size=64, privacy=PrivacyParams(**privacy), model_config={"width": 16, "depth": 1}
+    )
+
+
+def test_privacy_is_refused_for_a_model_without_it_naming_the_ones_with_it():
+    with pytest.raises(SynthgenError, match="'ctgan' does not train with differential privacy.*tabular_ar"):
+        Synthesizer(model="ctgan", train_params=_private_params(epsilon=3.0))
+
+
+def test_a_small_table_without_declared_bounds_says_which_column_to_declare(penguins):
+    with pytest.raises(SynthgenError, match=r"column 'bill_length_mm'.*train.privacy.bounds"):
+        Synthesizer(target="species", train_params=_private_params(epsilon=3.0)).fit(penguins)
+
+
+def test_a_dp_fit_records_what_it_spent_and_repeats_byte_for_byte(tmp_path, penguins):
+    bounds = {"bill_length_mm": [30, 60], "bill_depth_mm": [13, 22], "flipper_length_mm": [170, 235],
+              "body_mass_g": [2500, 6500], "year": [2007, 2009]}  # fmt: skip
+    categories = {"island": ["Biscoe", "Dream", "Torgersen"], "sex": ["female", "male"]}
+    params = _private_params(epsilon=3.0, bounds=bounds, categories=categories)
+    for name in ("a", "b"):
+        Synthesizer(target="species", seed=4, train_params=params).fit(penguins).save(tmp_path / name)
+    for file in ("config.json", "encoder.json", "model.pt", "loss.csv"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+    spent = json.loads((tmp_path / "a" / "config.json").read_text())["privacy"]
+    assert spent["epsilon"] == pytest.approx(sum(r["epsilon"] for r in spent["releases"]))
+    assert 0.97 * 3.0 <= spent["epsilon"] <= 3.0 and spent["delta"] <= 1e-5
+    assert {r["what"].split(":")[0] for r in spent["releases"]} >= {
+        "column island",
+        "class counts of species",
+        "model weights",
+    }
+    loaded = Synthesizer.load(tmp_path / "a")
+    assert loaded.provenance() == {"privacy": {"epsilon": spent["epsilon"], "delta": spent["delta"]}}
+    assert set(loaded.sample(200, seed=0)["island"].dropna()) <= {"Biscoe", "Dream", "Torgersen"}

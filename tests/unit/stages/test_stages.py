@@ -112,3 +112,16 @@ def test_augment_needs_a_gate_verdict_for_exactly_this_file(workdir):
             workdir / "prep" / "train.parquet", workdir / "c.parquet", workdir / "z.parquet", AugmentParams(), metrics
         )
     assert not (workdir / "z.parquet").exists()
+
+
+def test_train_refuses_privacy_on_a_stratified_split_and_ingest_records_a_row_hash_one(workdir, tmp_path):
+    from synthgen.config import DatasetSpec, IngestParams, PrivacyParams, TrainParams
+
+    private = TrainParams(epochs=1, privacy=PrivacyParams(epsilon=3.0))
+    with pytest.raises(SynthgenError, match="set ingest.split: row_hash and rerun ingest"):
+        stages.train(workdir / "prep" / "train.parquet", tmp_path / "model", private, seed=0)
+    spec = DatasetSpec(source=str(workdir / "p.csv"), target="species")
+    stages.ingest(spec, tmp_path / "prep", IngestParams(split="row_hash"), seed=0)
+    assert json.loads((tmp_path / "prep" / "layout.json").read_text())["split"] == "row_hash"
+    with pytest.raises(SynthgenError, match="ingest.split row_hash is for tables"):
+        stages.ingest(DatasetSpec(source="x", modality="image"), tmp_path / "img", IngestParams(split="row_hash"), 0)

@@ -92,3 +92,24 @@ def test_structural_problems_fail_the_gate_even_when_the_schema_suite_would_pass
     assert not result["passed"] and "column 'y' is entirely empty" in result["problems"][0]
     inf = run_gate(train, holdout, train.assign(x=np.inf), infer_schema(train), ValidateParams(), 0, tmp_path)
     assert not inf["passed"] and "infinite" in inf["problems"][0]
+
+
+@pytest.mark.parametrize(
+    ("dp", "require", "passed"),
+    [
+        (None, None, True),  # reported only
+        ({"epsilon": 2.9, "delta": 1e-5}, {"max_epsilon": 3.0}, True),
+        ({"epsilon": 2.9, "delta": 1e-5}, {"max_epsilon": 1.0}, False),
+        ({"epsilon": 2.9, "delta": 1e-5}, {"max_epsilon": 3.0, "max_delta": 1e-6}, False),
+        (None, {"max_epsilon": 10.0}, False),  # no guarantee at all
+    ],
+)
+def test_require_dp_fails_a_set_without_a_guarantee_this_strong(dp, require, passed):
+    from synthgen.config import RequireDP
+    from synthgen.validation.gate import DP_CHECK, with_dp
+
+    result = with_dp({"passed": True, "checks": {}}, dp, RequireDP(**require) if require else None)
+    assert result["passed"] is passed and result["dp_epsilon"] == (dp["epsilon"] if dp else None)
+    assert (DP_CHECK in result["checks"]) is (require is not None)
+    if require and not passed:
+        assert result["checks"][DP_CHECK]["verdict"] == "fail" and result["checks"][DP_CHECK]["reason"]
