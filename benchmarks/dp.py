@@ -105,7 +105,7 @@ def _like(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run(dataset: str, seed: int, mostlyai_python: str | None) -> list[dict]:
+def run(dataset: str, seed: int, mostlyai_python: str | None, epsilons: list[float | None] = EPSILONS) -> list[dict]:
     data = DATASETS[dataset]
     frame = data.load()
     schema = infer_schema(frame, data.target)
@@ -115,7 +115,7 @@ def run(dataset: str, seed: int, mostlyai_python: str | None) -> list[dict]:
     with tempfile.TemporaryDirectory() as out:
         checks = run_gate(train, holdout, holdout, schema, params, seed, Path(out))["checks"]
     rows.append({"dataset": dataset, "model": "real holdout (reference)", **{s: checks[s]["score"] for s in SCORES}})
-    for epsilon in EPSILONS:
+    for epsilon in epsilons:
         makers = {"synthgen tabular_ar": lambda e=epsilon: _ours(train, data.target, e, PUBLIC[dataset], seed)}
         if mostlyai_python:
             makers["mostlyai-engine TabularARGN"] = lambda e=epsilon: _mostlyai(mostlyai_python, train, e, seed)
@@ -158,11 +158,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--mostlyai-python", help="python of a venv with mostlyai-engine; omit to run synthgen only")
+    parser.add_argument("--epsilons", nargs="+", default=["1", "3", "10", "inf"], help="inf: without DP")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     quiet_logging()
-    run_datasets("dp", args.datasets, lambda d: run(d, args.seed, args.mostlyai_python), _markdown, args.seed, args.out)
+    epsilons = [None if e == "inf" else float(e) for e in args.epsilons]
+    run_datasets("dp", args.datasets, lambda d: run(d, args.seed, args.mostlyai_python, epsilons), _markdown,
+                 args.seed, args.out)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -236,12 +236,12 @@ class CategoricalEncoder:
         e_categories, e_missing = (0.8 * private.epsilon, 0.2 * private.epsilon) if nullable else (private.epsilon, 0)
         delta = 0.0 if declared is not None else private.delta
         kept = mechanisms.categories(values, e_categories, delta, rng, declared)
-        frequent = sorted(((_native(v), max(1, round(c))) for v, c in kept.items()), key=lambda vc: str(vc[0]))
+        frequent = sorted(((_native(v), int(max(1, round(c)))) for v, c in kept.items()), key=lambda vc: str(vc[0]))
         self.state = {
             "slots": [v for v, _ in frequent],
             "counts": [c for _, c in frequent],
             "other": True,
-            "missing": nullable and mechanisms.present(int(values.isna().sum()), e_missing, rng)[0],
+            "missing": bool(nullable and mechanisms.present(int(values.isna().sum()), e_missing, rng)[0]),
         }
         how = "declared categories" if declared is not None else "categories (stability threshold)"
         what = f"column {name}: {how}, counts{', missing rate' if nullable else ''}"

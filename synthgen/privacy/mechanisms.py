@@ -76,7 +76,7 @@ def present(k: int, epsilon: float, rng: np.random.Generator, false_rate: float 
     """(whether a noisy count says there are any, the noisy count): "any" only above the level that
     Laplace noise alone reaches with probability `false_rate`, so an absent thing is rarely made up."""
     released = count(k, epsilon, rng)
-    return released > np.log(0.5 / false_rate) / epsilon, released
+    return bool(released > np.log(0.5 / false_rate) / epsilon), released
 
 
 def categories(
