@@ -54,8 +54,21 @@ def _shapes(ctx: Context) -> dict[str, float]:
     return scores
 
 
+def _correlation_similarity(real: pd.DataFrame, synth: pd.DataFrame) -> float:
+    """SDMetrics' CorrelationSimilarity, 1 - |rho_real - rho_synthetic| / 2, which refuses a constant
+    column. A constant synthetic column keeps no correlation, so it scores as rho = 0 rather than being
+    left out (which would reward a model that collapses a column); a constant real one has none to keep."""
+    from sdmetrics.column_pairs import CorrelationSimilarity
+
+    if min(len(real), len(synth)) <= 2 or (real.nunique() < 2).any():
+        return np.nan
+    if (synth.nunique() < 2).any():
+        return float(1 - abs(real.corr().iloc[0, 1]) / 2)
+    return float(CorrelationSimilarity.compute(real, synth, coefficient="Pearson"))
+
+
 def _pair_trends(ctx: Context) -> dict[str, float]:
-    from sdmetrics.column_pairs import ContingencySimilarity, CorrelationSimilarity
+    from sdmetrics.column_pairs import ContingencySimilarity
 
     real, synth, columns, numeric = ctx.cached("fidelity_data", lambda: _prepared(ctx))
     scores = {}
@@ -63,10 +76,7 @@ def _pair_trends(ctx: Context) -> dict[str, float]:
         warnings.simplefilter("ignore")
         for a, b in itertools.combinations(columns, 2):
             if a in numeric and b in numeric:
-                r, s = real[[a, b]].dropna(), synth[[a, b]].dropna()
-                score = (
-                    CorrelationSimilarity.compute(r, s, coefficient="Pearson") if min(len(r), len(s)) > 2 else np.nan
-                )
+                score = _correlation_similarity(real[[a, b]].dropna(), synth[[a, b]].dropna())
             else:
                 continuous = [c for c in (a, b) if c in numeric]
                 score = ContingencySimilarity.compute(real[[a, b]], synth[[a, b]], continuous_column_names=continuous)

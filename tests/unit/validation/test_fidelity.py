@@ -28,3 +28,13 @@ def test_the_real_floor_is_what_resampled_unseen_rows_score_and_marginals_stay_u
     ctx = make_ctx(shuffled)
     at_size, floor = ColumnPairTrends().real_floor(ctx)
     assert at_size < floor < 1.0
+
+
+def test_a_collapsed_synthetic_column_scores_as_no_correlation_instead_of_failing(make_ctx, real):
+    """SDMetrics raises on a constant column; a DP model that collapses one must still be judged."""
+    collapsed = real[0].assign(y=0.0)
+    outcome = ColumnPairTrends().compute(make_ctx(collapsed))
+    rho = real[0]["x"].corr(real[0]["y"])
+    pair = outcome.details["worst_pairs"]["x / y"]
+    assert abs(pair - (1 - abs(rho) / 2)) < 1e-4 and pair < 0.6
+    assert Quality().compute(make_ctx(collapsed)).score < Quality().compute(make_ctx(real[0])).score
