@@ -132,10 +132,11 @@ class BaseSynthesizer:
             )
         self.train_params = params.model_copy(update={"model": self.model_name})
         if self.train_params.privacy.enabled and not MODELS.get(self.model_name).supports_dp:
-            private = [n for n in MODELS.names() if MODELS.get(n).supports_dp]
+            private = [n for n in MODELS.names() if MODELS.get(n).supports_dp and MODELS.get(n).modality == modality]
+            fix = f"set train.model to one of: {', '.join(private)}, or" if private else f"no {modality} model does;"
             raise SynthgenError(
                 f"train.privacy: model {self.model_name!r} does not train with differential privacy; "
-                f"set train.model to one of: {', '.join(private)}, or train.privacy.epsilon: null"
+                f"{fix} set train.privacy.epsilon: null"
             )
         self.seed = seed
         self.private: PrivateFit | None = None  # the preprocessing budget of a DP fit, and its ledger

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthgen.data.split import row_hash_holdout
 from synthgen.errors import SynthgenError
 from synthgen.io import read_table, resolve_source
 
@@ -48,7 +49,7 @@ class SequenceLayout:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SequenceLayout:
-        return cls(**data)
+        return cls(**{k: v for k, v in data.items() if k != "split"})  # how ingest split is the prepared data's
 
     @property
     def columns(self) -> list[str]:
@@ -271,18 +272,29 @@ def to_long(
 
 
 def split_entities(
-    frame: pd.DataFrame, layout: SequenceLayout, fraction: float, seed: int, min_holdout: int, where: str
+    frame: pd.DataFrame,
+    layout: SequenceLayout,
+    fraction: float,
+    seed: int,
+    min_holdout: int,
+    where: str,
+    method: str = "stratified",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Whole entities go to train or holdout, stratified by label, so no sequence is on both sides."""
+    """Whole entities go to train or holdout, so no sequence is on both sides: stratified by label, or
+    with `method` row_hash each entity by a seeded hash of its id alone (no entity moves another)."""
     rng = np.random.default_rng(seed)
     per_entity = frame.groupby(layout.entity, sort=False).first()
-    groups = [per_entity.index.to_numpy()]
-    if layout.target:
-        groups = [idx.to_numpy() for _, idx in per_entity.groupby(layout.target, sort=True).groups.items()]
     holdout: list[Any] = []
-    for idx in groups:
-        n_hold = int(round(fraction * len(idx))) if len(idx) > 1 else 0
-        holdout.extend(rng.permutation(idx)[:n_hold].tolist())
+    if method == "row_hash":
+        ids = pd.DataFrame({layout.entity: per_entity.index.to_numpy()})
+        holdout = ids[layout.entity][row_hash_holdout(ids, fraction, seed)].tolist()
+    else:
+        groups = [per_entity.index.to_numpy()]
+        if layout.target:
+            groups = [idx.to_numpy() for _, idx in per_entity.groupby(layout.target, sort=True).groups.items()]
+        for idx in groups:
+            n_hold = int(round(fraction * len(idx))) if len(idx) > 1 else 0
+            holdout.extend(rng.permutation(idx)[:n_hold].tolist())
     if len(holdout) < min_holdout:
         raise SynthgenError(
             f"{where}: {len(per_entity)} entities give only {len(holdout)} holdout entit(ies) (minimum "

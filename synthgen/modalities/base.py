@@ -100,6 +100,7 @@ class Modality(Protocol):
     synthesizer: type[BaseSynthesizer]
     unit: str  # what sample.rows counts: rows, entities, images
     distributed_sampling: bool  # whether several processes may share one sample (--world-size)
+    splits: tuple[str, ...]  # the ingest.split values it supports; one without this: stratified only
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
         """Read `spec.source`, write train.parquet and holdout.parquet into `out`; return

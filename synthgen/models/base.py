@@ -39,6 +39,9 @@ class GenerativeModel(pl.LightningModule):
     # True for models whose layers all have Opacus per-sample gradients and whose modality fits its
     # encoder with DP mechanisms: only these train with train.privacy.
     supports_dp: ClassVar[bool] = False
+    # Set while DP-SGD trains: the batch loss must then be a mean of per-example losses, with nothing
+    # normalised across examples, or clipping each example's gradient would not bound its influence.
+    per_example_loss: bool = False
 
     def __init__(self, n_classes: int, config: dict[str, Any]) -> None:
         super().__init__()

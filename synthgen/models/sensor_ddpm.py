@@ -48,6 +48,7 @@ class SensorDDPM(SequenceModel):
     # A diffusion loss on a few held-out entities is too noisy to stop on (it stopped JapaneseVowels at
     # a tenth of the budget); the EMA weights of the whole budget are kept, as for images.
     validation_loss_ranks = False
+    supports_dp = True  # convolutions, group norms, linears and embeddings: all have Opacus per-sample gradients
 
     def __init__(self, channels: int, length: int, n_classes: int, n_static: int, config: dict[str, Any]) -> None:
         super().__init__(channels, length, n_classes, n_static, config)
@@ -88,8 +89,10 @@ class SensorDDPM(SequenceModel):
         ab = self.alpha_bar[t][:, None, None]
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
         v = ab.sqrt() * noise - (1 - ab).sqrt() * x0
-        error = F.mse_loss(self.net(xt, mask, t, y, static), v, reduction="none").mean(1)
-        return (error * mask).sum() / mask.sum()
+        error = F.mse_loss(self.net(xt, mask, t, y, static), v, reduction="none").mean(1) * mask
+        if self.per_example_loss:  # DP-SGD: each sequence's own mean, so no length weighs on another's gradient
+            return (error.sum(1) / mask.sum(1).clamp_min(1)).mean()
+        return error.sum() / mask.sum()
 
     @torch.inference_mode()
     def sample(

@@ -67,7 +67,8 @@ def privacy_line(metrics: dict[str, Any]) -> str:
         return ""
     return (
         f'<p class="dp" id="dp">Differential privacy: the model that drew this set is '
-        f"(&epsilon; = {metrics['dp_epsilon']:.3g}, &delta; = {metrics['dp_delta']:.2g})-DP on its train rows.</p>"
+        f"(&epsilon; = {metrics['dp_epsilon']:.3g}, &delta; = {metrics['dp_delta']:.2g})-DP with respect to each "
+        "train record (a row, or a whole entity of sensor data).</p>"
     )
 
 

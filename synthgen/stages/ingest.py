@@ -19,8 +19,9 @@ def ingest(spec: DatasetSpec, out_dir: str | Path, params: IngestParams, seed: i
     if spec.source is None:
         raise SynthgenError("synthgen ingest: give --source FILE (or `source:` in the dataset spec)")
     modality = modalities.get(spec.modality)
-    if params.split != "stratified" and modality.name != "tabular":
-        raise SynthgenError(f"ingest.split {params.split} is for tables; {modality.name} data splits per class")
+    splits = getattr(modality, "splits", ("stratified",))  # the ways its unit can be split
+    if params.split not in splits:
+        raise SynthgenError(f"ingest.split {params.split}: {modality.name} data splits by {', '.join(splits)} only")
     with timed("ingest") as summary:
         with atomic_path(out_dir) as tmp:
             tmp.mkdir(parents=True)

@@ -234,6 +234,7 @@ class Progress(Callback):
         now = time.perf_counter()
         done = self.record.steps - self._start_step
         loss = self.record.train_loss[-1] if self.record.train_loss else math.nan
+        shown = f"{loss:.4g}" if self.record.keep_losses else "not released (DP)"
         rate = done / max(now - self._start, 1e-9)
         eta = (self.total - self.record.steps) / max(rate, 1e-9)
         if not self._estimated and done >= self.WARMUP_STEPS and now - self._start >= self.WARMUP_SECONDS:
@@ -244,13 +245,13 @@ class Progress(Callback):
             )  # fmt: skip
         if self._bar is not None:
             self._bar.update(self.record.steps - self._bar.n)
-            self._bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            self._bar.set_postfix(loss=shown, refresh=False)
         elif now - self._last >= self.every_s:
             self._last = now
             rows = self.record.samples / max(self.record.steps, 1) * rate
             log.info(
-                "training %s: step %d/%d (%.0f%%), loss %.4g, %.0f rows/s, ETA %s",
-                self.name, self.record.steps, self.total, 100 * self.record.steps / max(self.total, 1), loss, rows,
+                "training %s: step %d/%d (%.0f%%), loss %s, %.0f rows/s, ETA %s",
+                self.name, self.record.steps, self.total, 100 * self.record.steps / max(self.total, 1), shown, rows,
                 _duration(eta),
             )  # fmt: skip
 

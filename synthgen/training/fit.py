@@ -203,7 +203,7 @@ def fit_model(
     validation, best-weights pick or resume checkpoints: each would use the data outside DP-SGD."""
     pl.seed_everything(seed, workers=True, verbose=False)
     if dp is not None:
-        params = params.model_copy(update={"validation_fraction": 0.0, "checkpoint_every": 0})
+        params = params.model_copy(update={"validation_fraction": 0.0})
     budget = budget_for(model, params, len(arrays[0]), seed)
     directory = checkpoints.checkpoint_dir(name)
     with tempfile.TemporaryDirectory(prefix="synthgen-ckpt-") as scratch:

@@ -127,6 +127,7 @@ class DPSGD(Callback):
         if trainer.world_size > 1:
             raise SynthgenError("train.privacy trains in one process; set train.devices: 1 and train.num_nodes: 1")
         self._hooks = GradSampleModule(module, loss_reduction="mean")
+        module.per_example_loss = True
         (optimizer,) = trainer.strategy.optimizers
         trainer.strategy.optimizers = [
             DPOptimizer(
@@ -147,6 +148,7 @@ class DPSGD(Callback):
 
     def teardown(self, trainer: pl.Trainer, module: pl.LightningModule, stage: str) -> None:
         """Remove Opacus's hooks however the fit ended, so sampling and a later fit see the plain model."""
+        module.per_example_loss = False
         if self._hooks is not None:
             self._hooks.remove_hooks()
             self._hooks = None

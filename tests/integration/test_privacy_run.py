@@ -38,3 +38,32 @@ def test_the_dp_spec_runs_with_its_guarantee_recorded_required_and_no_privacy_ch
     assert parquet_provenance(out / "synthetic.parquet")["privacy"]["epsilon"] == spent["epsilon"]
     assert "Differential privacy" in (out / "report.html").read_text()
     assert json.loads((out / "prepared" / "layout.json").read_text())["split"] == "row_hash"
+
+
+def test_a_dp_sensor_run_records_and_requires_its_guarantee_with_no_privacy_check_failing(tmp_path, fast_params):
+    """Sensor data through `synthgen run`: an entity-hash split, DP channel bounds from the entities,
+    DP attributes and lengths, DP-SGD of the sequence model, and validate.require_dp."""
+    from tests.integration.test_sensor_run import _vibration
+
+    params = yaml.safe_load(fast_params.read_text())
+    params["ingest"]["split"] = "row_hash"
+    params["train"]["privacy"] = {"epsilon": 50.0, "bounds": {"vibration": [-3, 3], "temperature": [30, 60]}}
+    params["validate"]["require_dp"] = {"max_epsilon": 50.0}
+    fast_params.write_text(yaml.safe_dump(params))
+    source = tmp_path / "vibration.csv"
+    _vibration(entities=60).to_csv(source, index=False)
+    out = tmp_path / "out"
+    args = ["run", "--modality", "sensor", "--source", str(source), "--entity", "machine", "--time", "time"]
+    proc = synthgen(*args, "--target", "failed", "--out", str(out), "--epochs", "5", "--rows", "12",
+                    "--params", str(fast_params), check=False)  # fmt: skip
+    assert (out / "metrics.json").exists(), proc.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert proc.returncode == (0 if metrics["passed"] else 1), proc.stderr[-2000:]
+    checks = metrics["checks"]
+    privacy = {k: c["verdict"] for k, c in checks.items() if c["kind"] == "privacy"}
+    assert "fail" not in privacy.values() and privacy["differential_privacy"] == "pass", privacy
+    spent = json.loads((out / "model" / "config.json").read_text())["privacy"]
+    assert spent["epsilon"] <= 50.0 and any(r["what"].startswith("attributes: ") for r in spent["releases"])
+    assert metrics["dp_epsilon"] == spent["epsilon"] == checks["differential_privacy"]["score"]
+    assert parquet_provenance(out / "synthetic.parquet")["privacy"]["epsilon"] == spent["epsilon"]
+    assert json.loads((out / "prepared" / "layout.json").read_text())["split"] == "row_hash"

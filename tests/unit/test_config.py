@@ -3,6 +3,7 @@ from pydantic import ValidationError
 
 from synthgen.config import PRIVACY_ALPHA, TrainParams, ValidateParams, load_params, load_spec, merged
 from synthgen.errors import SynthgenError
+from tests.conftest import REPO
 
 
 def test_shipped_params_load(monkeypatch):
@@ -108,3 +109,15 @@ def test_every_params_key_is_documented_in_the_readme():
         if f"`{k}`" not in readme
     ]  # fmt: skip
     assert not undocumented
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "pipelines").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_spec_merges_with_params_yaml(path, monkeypatch):
+    from synthgen.config import resolve
+
+    monkeypatch.chdir(REPO)  # specs are found under ./pipelines, as dvc and `synthgen run --dataset` do
+    params, spec = resolve(REPO / "params.yaml", path.stem, {}, "test")
+    assert spec.source and spec.modality in ("tabular", "sensor", "image")
+    if path.stem.endswith("_dp"):
+        assert params.train.privacy.enabled and params.ingest.split == "row_hash"
+        assert params.validate_.require_dp is not None

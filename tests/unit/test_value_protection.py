@@ -170,3 +170,21 @@ def test_a_dp_table_model_holds_no_train_value_at_all(tmp_path):
     assert not _holds_a_record(weights, frame[["amount", "age"]].to_numpy())
     assert "sovereign wealth fund" not in strings and {"retail", "sme"} <= strings
     assert "sovereign wealth fund" not in set(synth.sample(1000, seed=1)["segment"])
+
+
+def test_a_dp_sequence_model_holds_no_train_value_at_all(tmp_path, machines):
+    """No bounds declared: channel ranges, start times, class counts and the attributes all come from
+    DP mechanisms, so no channel value and no start time of any recording is in the saved files."""
+    from tests.unit.modalities.test_sensor_synthesizer import _dp_fit
+
+    synth = _dp_fit(200.0)  # enough for DP bounds from 20 entities
+    synth.save(tmp_path / "model")
+    strings, numbers, weights = _stored(tmp_path / "model")
+    frame = machines
+    values = np.unique(frame[["temp", "load"]].to_numpy(float))
+    assert not values[np.isin(values, numbers)].tolist()
+    seconds = (pd.to_datetime(frame.groupby("machine")["t"].min()).astype("int64") / 1e9).to_numpy()
+    assert not seconds[np.isin(seconds, numbers)].tolist()
+    assert not {str(v) for v in frame["machine"]} & strings
+    series = [g["temp"].to_numpy()[:8] for _, g in frame.groupby("machine")]
+    assert not _holds_a_record(weights, np.stack(series))

@@ -43,6 +43,7 @@ class Image:
     name = "image"
     synthesizer = ImageSynthesizer
     unit = "images"
+    splits = ("stratified",)  # ingest.split values: per class
     distributed_sampling = False
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:

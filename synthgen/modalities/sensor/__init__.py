@@ -16,7 +16,7 @@ from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SamplePara
 from synthgen.data.schema import infer_schema
 from synthgen.data.sequences import SequenceLayout, clean_long, infer_layout, read_sensor, split_entities, to_arrays
 from synthgen.errors import SynthgenError
-from synthgen.io import atomic_path, read_table, write_parquet
+from synthgen.io import atomic_path, read_table, write_parquet, write_parquet_batches
 from synthgen.modalities.base import Prepared, Scored, ToJudge
 from synthgen.modalities.sensor.synthesizer import SequenceSynthesizer
 from synthgen.registry import MODALITIES
@@ -32,6 +32,7 @@ class Sensor:
     name = "sensor"
     synthesizer = SequenceSynthesizer
     unit = "entities"
+    splits = ("stratified", "row_hash")  # ingest.split values: row_hash assigns each row or entity alone
     distributed_sampling = False
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
@@ -43,7 +44,7 @@ class Sensor:
         layout = infer_layout(frame, spec.entity, spec.time, spec.target, spec.channels, spec.static, str(source))
         frame = clean_long(frame, layout, spec.rate, spec.max_length, where=str(source))
         train, holdout = split_entities(
-            frame, layout, params.holdout_fraction, seed, params.min_holdout_rows, where=str(source)
+            frame, layout, params.holdout_fraction, seed, params.min_holdout_rows, str(source), params.split
         )
         write_parquet(train, out / "train.parquet")
         write_parquet(holdout, out / "holdout.parquet")
@@ -52,7 +53,8 @@ class Sensor:
             entities=frame[entity].nunique(), train=train[entity].nunique(), holdout=holdout[entity].nunique()
         )
         summary.update(channels=len(layout.channels), static=len(layout.static), length=layout.length)
-        return layout.to_json(), {**summary, "target": spec.target}
+        recorded = {**layout.to_json(), **({"split": params.split} if params.split != "stratified" else {})}
+        return recorded, {**summary, "target": spec.target, "split": params.split}
 
     def fit(
         self, prepared: Prepared, data: Path, params: TrainParams, seed: int, spec: DatasetSpec, schema: Path | None
@@ -79,7 +81,7 @@ class Sensor:
         frame = synth.sample(n, params.conditions, counts, seed=seed)
         elapsed = time.perf_counter() - start
         with atomic_path(out) as tmp:
-            write_parquet(frame, tmp)
+            write_parquet_batches([frame], tmp, synth.provenance())
         return n, {"entities": n, "rows": len(frame), "entities_per_s": round(n / elapsed, 1)}
 
     def score(self, job: ToJudge) -> Scored:

@@ -3,7 +3,8 @@
 A tabular model learns each entity's attributes and its length (with the label as its class
 target), so lengths and attributes come out jointly plausible; a sequence model then draws the
 channels conditioned on the class, the encoded attributes and the length's padding mask. Channels
-are standardised per channel on the real steps only.
+are standardised per channel on the real steps only. With train.privacy, every statistic comes from a
+DP mechanism instead (modalities/sensor/private.py) and both models train with DP-SGD.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import torch
 
 from synthgen.config import TrainParams
 from synthgen.data.schema import ColumnOverride
-from synthgen.data.sequences import LENGTH, SequenceLayout, to_arrays, to_long
+from synthgen.data.sequences import LENGTH, SequenceArrays, SequenceLayout, to_arrays, to_long
 from synthgen.encoding.protection import protected_grid, protected_offset
 from synthgen.errors import SynthgenError
+from synthgen.modalities.sensor import private as dp
 from synthgen.modalities.tabular.synthesizer import Synthesizer
 from synthgen.models.base import SequenceModel
 from synthgen.registry import MODELS
@@ -78,39 +80,28 @@ class SequenceSynthesizer(BaseSynthesizer):
         layout = self.layout
         arrays = to_arrays(frame, layout)
         mask = self._mask(arrays.lengths)
-        valid = arrays.values[mask.astype(bool)]
-        std = valid.std(axis=0)
-        self.meta = {
-            "mean": valid.mean(axis=0).tolist(),
-            "std": np.where(std > 0, std, 1.0).tolist(),
-            "n_entities": len(arrays.ids),
-            "starts": _protected_starts(np.asarray(arrays.starts, dtype=float)),
-            "id_offset": _id_offset(arrays.ids),
-        }
         layout.classes = sorted(arrays.static[layout.target].dropna().unique().tolist()) if layout.target else []
-        self.meta["class_counts"] = (
-            [int((arrays.static[layout.target] == c).sum()) for c in layout.classes] if layout.target else []
-        )
+        counts = [int((arrays.static[layout.target] == c).sum()) for c in layout.classes] if layout.target else []
+        private = self._private_fit(len(arrays.ids), dp.releases(layout, self.train_params.privacy.bounds), 0)
+        if private is None:
+            self.meta = self._statistics(arrays, mask, counts)
+        else:
+            self.meta = {
+                **dp.scaling(arrays, mask, layout, private, where),
+                "n_entities": len(arrays.ids),
+                "starts": dp.starts(arrays, layout, private, where),
+                "id_offset": dp.id_offset(arrays.ids),
+                "class_counts": dp.class_counts(counts, private, str(layout.target)) if layout.target else [],
+            }
         if layout.static or arrays.lengths.min() != arrays.lengths.max():
-            # Its own default budget, on the same devices and strategy: under DDP every rank takes
-            # part in both fits, in the same order.
-            shared = ("epochs", "accelerator", "devices", "num_nodes", "strategy", "precision", "checkpoint_every",
-                      "progress_every")  # fmt: skip
-            params = TrainParams(model=self.attributes_model, **{k: getattr(self.train_params, k) for k in shared})
-            self.attributes = Synthesizer(
-                self.attributes_model,
-                layout.target,
-                self.seed,
-                train_params=params,
-                columns={LENGTH: ColumnOverride(kind="integer")},
-            )
-            self.attributes.checkpoint_name = "attributes"
-            self.attributes.fit(arrays.static, where=f"{where} (per-entity attributes)")
+            self._fit_attributes(arrays.static, where)
         static = self._encode_attributes(arrays.static)
         labels = self._labels(arrays.static)
         x = self._scale(arrays.values)
         model = self._new_model(len(x), len(layout.channels), layout.length, len(layout.classes), static.shape[1])
         self._train(model, [x, mask, labels, static])
+        if private is not None:
+            self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.model_dump()}
         log.info(
             "fit %s on %d entities x %d steps x %d channels in %.1f s",
             self.model_name,
@@ -121,14 +112,57 @@ class SequenceSynthesizer(BaseSynthesizer):
         )
         return self
 
+    def _statistics(self, arrays: SequenceArrays, mask: np.ndarray, counts: list[int]) -> dict[str, Any]:
+        """Without DP: the real steps' mean and std per channel, protected start times and id offset."""
+        valid = arrays.values[mask.astype(bool)]
+        std = valid.std(axis=0)
+        return {
+            "mean": valid.mean(axis=0).tolist(),
+            "std": np.where(std > 0, std, 1.0).tolist(),
+            "n_entities": len(arrays.ids),
+            "starts": _protected_starts(np.asarray(arrays.starts, dtype=float)),
+            "id_offset": _id_offset(arrays.ids),
+            "class_counts": counts,
+        }
+
+    def _fit_attributes(self, static: pd.DataFrame, where: str) -> None:
+        """The tabular model of attributes and lengths, on its own default budget and the same devices and
+        strategy: under DDP every rank takes part in both fits, in the same order. Under DP it spends
+        its share of the budget (modalities/sensor/private.py) with noise of its own seed."""
+        shared = ("epochs", "accelerator", "devices", "num_nodes", "strategy", "precision", "checkpoint_every",
+                  "progress_every")  # fmt: skip
+        params = TrainParams(model=self.attributes_model, **{k: getattr(self.train_params, k) for k in shared})
+        seed = self.seed
+        if self.private is not None:
+            privacy = dp.attributes_privacy(self.train_params.privacy, self.private.total_delta, self.layout)
+            params = params.model_copy(update={"privacy": privacy})
+            seed = int(np.random.SeedSequence([self.seed, 1]).generate_state(1)[0])  # noise independent of this fit's
+        self.attributes = Synthesizer(
+            self.attributes_model, self.layout.target, seed, train_params=params,
+            columns={LENGTH: ColumnOverride(kind="integer")},
+        )  # fmt: skip
+        self.attributes.checkpoint_name = "attributes"
+        self.attributes.fit(static, where=f"{where} (per-entity attributes)")
+        if self.private is not None:
+            for release in self.attributes.meta["privacy"]["releases"]:
+                self.private.ledger.spend(f"attributes: {release['what']}", release["mechanism"],
+                                          release["epsilon"], release["delta"])  # fmt: skip
+
     def _mask(self, lengths: np.ndarray) -> np.ndarray:
         return (np.arange(self.layout.length)[None, :] < lengths[:, None]).astype(np.float32)
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
+        if "clip" in self.meta:  # a DP fit's channel bounds
+            low, high = np.asarray(self.meta["clip"]).T
+            values = np.clip(values, low, high)
         return ((values - np.asarray(self.meta["mean"])) / np.asarray(self.meta["std"])).astype(np.float32)
 
     def _unscale(self, values: np.ndarray) -> np.ndarray:
-        return values * np.asarray(self.meta["std"]) + np.asarray(self.meta["mean"])
+        values = values * np.asarray(self.meta["std"]) + np.asarray(self.meta["mean"])
+        if "clip" in self.meta:
+            low, high = np.asarray(self.meta["clip"]).T
+            values = np.clip(values, low, high)
+        return values
 
     def _encode_attributes(self, static: pd.DataFrame) -> np.ndarray:
         if self.attributes is None or self.attributes.encoder is None:
@@ -217,6 +251,7 @@ class SequenceSynthesizer(BaseSynthesizer):
         layout = SequenceLayout.from_json(schema)
         synth = cls(layout, config["model"], config["seed"], attributes_model=config["attributes_model"])
         synth.meta = {k: config[k] for k in ("mean", "std", "n_entities", "starts", "id_offset", "class_counts")}
+        synth.meta.update({k: config[k] for k in ("clip", "privacy") if k in config})  # a DP fit's
         if (path / "attributes").exists():
             synth.attributes = Synthesizer.load(path / "attributes")
         synth.model = MODELS.get(config["model"])(

@@ -34,6 +34,7 @@ class Tabular:
     name = "tabular"
     synthesizer = Synthesizer
     unit = "rows"
+    splits = ("stratified", "row_hash")  # ingest.split values: row_hash assigns each row or entity alone
     distributed_sampling = True
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:

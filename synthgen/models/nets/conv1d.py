@@ -24,6 +24,18 @@ class _DilatedBlock(nn.Module):
         return h + self.out(self.drop(torch.sigmoid(gate) * torch.tanh(value)))
 
 
+class _Position(nn.Module):
+    """A learnt embedding per step, added to the hidden state. A module of its own, so Opacus computes
+    its per-sample gradients (a bare parameter on the denoiser would need the whole forward)."""
+
+    def __init__(self, width: int, length: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, width, length))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.weight
+
+
 class ConvDenoiser(nn.Module):
     """Predicts the noise in x_t (batch, channels, length); dilations double up to the sequence length,
     so every step sees the whole sequence."""
@@ -43,7 +55,8 @@ class ConvDenoiser(nn.Module):
         self.width = width
         self.inp = nn.Conv1d(channels + 1, width, 1)  # + the padding mask
         # A learnt embedding per step; off, the denoiser is shift-equivariant (for rotated training copies).
-        self.position = nn.Parameter(torch.zeros(1, width, length)) if position else None
+        self.position = _Position(width, length) if position else None
+        self.register_load_state_dict_pre_hook(_renamed_position)
         self.time = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
         self.label = nn.Embedding(n_classes + 1, width)
         self.static = nn.Linear(n_static, width) if n_static else None
@@ -62,7 +75,13 @@ class ConvDenoiser(nn.Module):
         c = F.silu(c)
         h = self.inp(torch.cat([x, mask[:, None]], 1))
         if self.position is not None:
-            h = h + self.position
+            h = self.position(h)
         for block in self.blocks:
             h = block(h, c)
         return self.out(h)
+
+
+def _renamed_position(module: nn.Module, state: dict[str, torch.Tensor], prefix: str, *args: object) -> None:
+    """Models saved before the position embedding was a module stored it as `position`."""
+    if prefix + "position" in state:
+        state[prefix + "position.weight"] = state.pop(prefix + "position")

@@ -109,6 +109,21 @@ def test_entities_never_sit_on_both_sides_of_the_split():
     assert set(holdout["failed"]) == {"yes", "no"}  # stratified by label
 
 
+def test_a_row_hash_split_assigns_each_entity_by_its_id_alone():
+    clean, layout = _clean(_long(40))
+    _, holdout = split_entities(clean, layout, 0.25, 0, 2, "test", method="row_hash")
+    grown = pd.concat([clean, _long(41).query("machine == 40")], ignore_index=True)  # one more machine
+    _, holdout_grown = split_entities(grown, layout, 0.25, 0, 2, "test", method="row_hash")
+    assert set(holdout_grown["machine"]) - {40} == set(holdout["machine"])
+    assert 4 <= holdout["machine"].nunique() <= 16
+    _, other_seed = split_entities(clean, layout, 0.25, 1, 2, "test", method="row_hash")
+    assert set(other_seed["machine"]) != set(holdout["machine"])
+    with pytest.raises(SynthgenError, match="holdout entit"):
+        split_entities(clean, layout, 0.01, 0, 5, "test", method="row_hash")
+    recorded = {**layout.to_json(), "split": "row_hash"}  # as ingest records it
+    assert type(layout).from_json(recorded) == layout
+
+
 def test_npz_with_nan_tails_gives_variable_lengths(tmp_path):
     x = np.random.default_rng(0).normal(size=(4, 6, 2))
     x[1, 4:] = np.nan

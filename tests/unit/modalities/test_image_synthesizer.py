@@ -61,3 +61,13 @@ def test_class_conditioning_is_learned():
     out = synth.sample(np.array(["a"] * 16 + ["b"] * 16, dtype=object), seed=0)
     top_left = out.pixels[:, 0, :4, :4].mean(axis=(1, 2))
     assert top_left[:16].mean() > top_left[16:].mean() + 0.3
+
+
+def test_privacy_is_refused_for_images_saying_no_image_model_has_it():
+    from synthgen.config import PrivacyParams
+
+    params = TrainParams(model="image_ddpm", privacy=PrivacyParams(epsilon=3.0))
+    with pytest.raises(
+        SynthgenError, match="'image_ddpm' does not train with .*no image model does; set train.privacy"
+    ):
+        ImageSynthesizer(ImageLayout(8, 1), train_params=params)

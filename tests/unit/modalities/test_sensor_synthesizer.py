@@ -70,3 +70,48 @@ def test_a_tabular_model_name_is_refused():
     layout = infer_layout(_machines(), "machine", "t", "failed")
     with pytest.raises(SynthgenError, match="is for tabular data, not sensor"):
         SequenceSynthesizer(layout, model="tabular_ar")
+
+
+def _dp_fit(epsilon: float, seed: int = 0, **privacy) -> SequenceSynthesizer:
+    from synthgen.config import PrivacyParams
+
+    frame = _machines(20)
+    layout = infer_layout(frame, "machine", "t", "failed")
+    frame = clean_long(frame, layout, None, 256, "machines")
+    params = TrainParams(
+        model="sensor_ddpm",
+        epochs=2,
+        batch_size=8,
+        model_config={"sampling_steps": 3, "width": 16},
+        privacy=PrivacyParams(epsilon=epsilon, **privacy),
+    )
+    return SequenceSynthesizer(layout, seed=seed, train_params=params).fit(frame)
+
+
+def test_a_dp_fit_spends_one_budget_over_attributes_and_sequences_and_repeats_byte_for_byte(tmp_path):
+    bounds = {"temp": [0.0, 50.0], "load": [-1.0, 2.0]}
+    synth = _dp_fit(20.0, bounds=bounds)
+    spent = synth.meta["privacy"]
+    assert spent["epsilon"] <= 20.0 * (1 + 1e-9) and spent["delta"] <= 1e-5
+    whats = [r["what"] for r in spent["releases"]]
+    assert {"model weights: DP-SGD", "attributes: model weights: DP-SGD", "class counts of failed"} <= set(whats)
+    assert not any("temp" in w or "load" in w for w in whats)  # declared bounds spend nothing
+    attributes = sum(r["epsilon"] for r in spent["releases"] if r["what"].startswith("attributes: "))
+    assert attributes <= 20.0 * 0.25 * (1 + 1e-9)
+    assert synth.provenance() == {"privacy": {"epsilon": spent["epsilon"], "delta": spent["delta"]}}
+    out = synth.sample(8, seed=1)
+    assert out["temp"].between(0, 50).all() and out["load"].between(-1, 2).all()  # the declared bounds hold
+    synth.save(tmp_path / "a")
+    _dp_fit(20.0, bounds=bounds).save(tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert any(f.name == "model.pt" for f in files)
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    loaded = SequenceSynthesizer.load(tmp_path / "a")
+    pd.testing.assert_frame_equal(loaded.sample(3, seed=4), synth.sample(3, seed=4))
+    assert loaded.provenance() == synth.provenance()
+
+
+def test_a_dp_fit_without_declared_bounds_on_too_few_entities_names_the_column_and_the_fix():
+    with pytest.raises(SynthgenError, match=r"column 'temp'.*too few for DP bounds.*train.privacy.bounds: \{temp"):
+        _dp_fit(1.0)

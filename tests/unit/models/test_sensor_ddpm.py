@@ -35,3 +35,47 @@ def test_sampling_is_seeded_shaped_and_uses_the_ema_weights():
         for p in model.net.parameters():
             p.add_(1.0)  # the training weights move; samples come from the EMA copy
     assert torch.equal(a, model.sample(labels, mask, static, torch.Generator().manual_seed(0)))
+
+
+def test_opacus_per_sample_gradients_equal_each_sequence_alone():
+    """DP-SGD clips what GradSampleModule computes per sequence: it must be that sequence's own gradient
+    (the position embedding included)."""
+    from opacus import GradSampleModule
+
+    torch.manual_seed(0)
+    net = _model().net
+    x, mask, target = torch.randn(4, 2, 8), torch.ones(4, 8), torch.randn(4, 2, 8)
+    mask[0, 5:] = 0
+    t, y, static = torch.randint(0, 1000, (4,)), torch.tensor([0, 1, 2, 0]), torch.zeros(4, 0)
+    hooks = GradSampleModule(net, loss_reduction="sum")
+    ((net(x, mask, t, y, static) - target) ** 2).mean((1, 2)).sum().backward()
+    per_sample = {name: p.grad_sample.clone() for name, p in net.named_parameters()}
+    hooks.remove_hooks()
+    assert "position.weight" in per_sample
+    for i in range(4):
+        net.zero_grad()
+        one = slice(i, i + 1)
+        ((net(x[one], mask[one], t[one], y[one], static[one]) - target[one]) ** 2).mean().backward()
+        for name, p in net.named_parameters():
+            torch.testing.assert_close(per_sample[name][i], p.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_the_dp_loss_is_each_sequences_own_mean_and_old_weights_still_load():
+    torch.manual_seed(0)
+    model = _model()
+    x, mask = torch.randn(3, 8, 2), torch.ones(3, 8)
+    mask[0, 2:] = 0  # one short sequence: the pooled loss weighs it less than the per-sequence mean
+    y, static = torch.tensor([0, 1, 0]), torch.zeros(3, 0)
+    pooled = model.loss(x, mask, y, static, torch.Generator().manual_seed(1))
+    model.per_example_loss = True
+    each = model.loss(x, mask, y, static, torch.Generator().manual_seed(1))
+    assert torch.isfinite(each) and not torch.isclose(pooled, each)
+    mask[0] = 1  # equal lengths: the two are the same mean
+    model.per_example_loss = False
+    pooled = model.loss(x, mask, y, static, torch.Generator().manual_seed(1))
+    model.per_example_loss = True
+    torch.testing.assert_close(model.loss(x, mask, y, static, torch.Generator().manual_seed(1)), pooled)
+    state = model.state_dict()
+    state["net.position"] = state.pop("net.position.weight")  # as saved before it was a module
+    state["ema.module.position"] = state.pop("ema.module.position.weight")
+    _model().load_state_dict(state)

@@ -123,5 +123,5 @@ def test_train_refuses_privacy_on_a_stratified_split_and_ingest_records_a_row_ha
     spec = DatasetSpec(source=str(workdir / "p.csv"), target="species")
     stages.ingest(spec, tmp_path / "prep", IngestParams(split="row_hash"), seed=0)
     assert json.loads((tmp_path / "prep" / "layout.json").read_text())["split"] == "row_hash"
-    with pytest.raises(SynthgenError, match="ingest.split row_hash is for tables"):
+    with pytest.raises(SynthgenError, match="ingest.split row_hash: image data splits by stratified only"):
         stages.ingest(DatasetSpec(source="x", modality="image"), tmp_path / "img", IngestParams(split="row_hash"), 0)

@@ -79,3 +79,18 @@ def test_empty_poisson_batches_are_steps_of_noise_only():
     summary = fit_model(model, [x, y], params, seed=0, dp=(5.0, 1e-5)).summary
     assert summary["steps"] == 36 and summary["samples_seen"] < 36  # some of the 36 batches were empty
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_the_sensor_model_trains_under_dp_sgd_through_empty_batches_and_leaves_no_dp_state():
+    from synthgen.models.sensor_ddpm import SensorDDPM
+
+    rng = np.random.default_rng(0)
+    x, mask = rng.normal(size=(6, 8, 2)).astype(np.float32), np.ones((6, 8), np.float32)
+    mask[0, 5:] = 0
+    y, static = rng.integers(0, 2, 6), np.zeros((6, 0), np.float32)
+    model = SensorDDPM(2, 8, 2, 0, {"width": 8, "cycles": 1})
+    params = TrainParams(model="sensor_ddpm", epochs=3, batch_size=1, privacy=PrivacyParams(epsilon=5.0))
+    summary = fit_model(model, [x, mask, y, static], params, seed=0, dp=(5.0, 1e-5)).summary
+    assert summary["steps"] == 18 and summary["privacy"]["epsilon_spent"] <= 5.0
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert not model.per_example_loss and all(getattr(p, "grad_sample", None) is None for p in model.parameters())
