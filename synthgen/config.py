@@ -54,10 +54,27 @@ class PrivacyParams(Section):
     categories: dict[str, list[Any]] = Field(
         default_factory=dict, description="public category set per categorical column, spends no delta"
     )
+    noise_seed: int | None = Field(
+        None,
+        description="null: DP noise and batches from fresh OS entropy, never stored; an integer makes DP runs "
+        "byte-reproducible: keep it secret (it is never written to the model), whoever knows it can undo the noise",
+    )
+
+    @field_validator("bounds")
+    @classmethod
+    def _ordered(cls, bounds: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        wrong = [name for name, (low, high) in bounds.items() if not low <= high]
+        if wrong:
+            raise ValueError(f"bounds of {', '.join(wrong)} are not [low, high] with low <= high")
+        return bounds
 
     @property
     def enabled(self) -> bool:
         return self.epsilon is not None
+
+    def published(self) -> dict[str, Any]:
+        """The settings as config.json records them: everything but the noise seed, which would undo the noise."""
+        return self.model_dump(exclude={"noise_seed"})
 
 
 class TrainParams(Section):

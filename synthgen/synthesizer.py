@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import pickle
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,10 +165,12 @@ class BaseSynthesizer:
             return None
         require_opacus()  # before any of the budget is spent
         delta = privacy.delta or default_delta(n_rows)
+        noise_seed = privacy.noise_seed if privacy.noise_seed is not None else secrets.randbits(63)
         self.private = PrivateFit(
             epsilon=privacy.epsilon * privacy.preprocessing_share / max(releases, 1),
             delta=delta / 2 / max(delta_releases, 1),
-            rng=np.random.default_rng([self.seed, 0xD1FF]),
+            rng=np.random.default_rng([noise_seed, 0xD1FF]),
+            noise_seed=noise_seed,
             ledger=Ledger(),
             total_delta=delta,
             bounds=dict(privacy.bounds),
@@ -178,11 +181,14 @@ class BaseSynthesizer:
     def _train(self, model: GenerativeModel, arrays: list[np.ndarray]) -> None:
         """Lightning training (devices, precision and strategy from train_params), then eval mode.
         After a DP preprocessing fit, DP-SGD spends what is left of epsilon and delta."""
-        dp = None
+        dp, noise_seed = None, None
         if self.private is not None:
             ledger, privacy = self.private.ledger, self.train_params.privacy
             dp = (privacy.epsilon - ledger.epsilon, self.private.total_delta - ledger.delta)
-        trained = fit_model(model, arrays, self.train_params, self.seed, self.checkpoint_name, dp=dp)
+            noise_seed = int(np.random.SeedSequence([self.private.noise_seed, 0x56D]).generate_state(1)[0])
+        trained = fit_model(
+            model, arrays, self.train_params, self.seed, self.checkpoint_name, dp=dp, noise_seed=noise_seed
+        )
         self.loss_curve, self.training_summary, self.global_rank = trained.curve, trained.summary, trained.global_rank
         if self.private is not None:
             plan = trained.summary["privacy"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthgen.data.split import row_hash_holdout
+from synthgen.data.split import entity_hash_holdout
 from synthgen.errors import SynthgenError
 from synthgen.io import read_table, resolve_source
 
@@ -281,13 +281,12 @@ def split_entities(
     method: str = "stratified",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Whole entities go to train or holdout, so no sequence is on both sides: stratified by label, or
-    with `method` row_hash each entity by a seeded hash of its id alone (no entity moves another)."""
+    with `method` row_hash each entity by a seeded hash of its own rows alone (no entity moves another)."""
     rng = np.random.default_rng(seed)
     per_entity = frame.groupby(layout.entity, sort=False).first()
     holdout: list[Any] = []
     if method == "row_hash":
-        ids = pd.DataFrame({layout.entity: per_entity.index.to_numpy()})
-        holdout = ids[layout.entity][row_hash_holdout(ids, fraction, seed)].tolist()
+        holdout = entity_hash_holdout(frame, layout.entity, fraction, seed)
     else:
         groups = [per_entity.index.to_numpy()]
         if layout.target:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import numpy as np
@@ -20,6 +21,22 @@ def row_hash_holdout(frame: pd.DataFrame, fraction: float, seed: int) -> np.ndar
     canonical = pd.DataFrame({name: _canonical(frame[name]) for name in frame.columns})
     keys = pd.util.hash_pandas_object(canonical, index=False, hash_key=str(seed).rjust(16, "0")[-16:]).to_numpy()
     return keys.astype(np.float64) / 2.0**64 < fraction
+
+
+def entity_hash_holdout(frame: pd.DataFrame, entity: str, fraction: float, seed: int) -> list:
+    """Holdout entities by a seeded hash of each entity's own rows (every column but the id, in the
+    given order), not of its id: readers of .ts and .npz files number entities by position, so one
+    recording removed would renumber, and move, the ones after it."""
+    key = str(seed).rjust(16, "0")[-16:]
+    values = frame.drop(columns=[entity])
+    canonical = pd.DataFrame({name: _canonical(values[name]) for name in values.columns})
+    rows = pd.util.hash_pandas_object(canonical, index=False, hash_key=key).to_numpy()
+    held = []
+    for name, index in frame.groupby(entity, sort=False).indices.items():
+        digest = hashlib.blake2b(rows[index].tobytes(), digest_size=8, key=key.encode()).digest()
+        if int.from_bytes(digest, "little") / 2.0**64 < fraction:
+            held.append(name)
+    return held
 
 
 def _canonical(values: pd.Series) -> np.ndarray:

@@ -45,12 +45,15 @@ class PrivateFit:
     """The preprocessing budget handed to the encoders: `epsilon` and `delta` per release, a seeded
     noise source, what the user declared public (bounds, category sets) and the ledger to record in.
 
-    Noise comes from a seeded numpy generator, so the same seed gives the same bytes; like Opacus
-    without secure_mode, it is not a cryptographically secure source."""
+    The noise comes from `noise_seed`: fresh OS entropy unless train.privacy.noise_seed is set, and never
+    the run's seed, which config.json publishes (whoever knows the noise can subtract it). DP-SGD's
+    noise and Poisson batches are drawn from streams derived from it too. Like Opacus without
+    secure_mode, numpy's and torch's generators are not cryptographically secure sources."""
 
     epsilon: float
     delta: float
     rng: np.random.Generator
+    noise_seed: int
     ledger: Ledger
     total_delta: float = 0.0  # the whole run's delta (train.privacy.delta or default_delta)
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)

@@ -58,12 +58,20 @@ def checkpoint_dir(name: str) -> Path | None:
 
 
 def fingerprint(
-    model_name: str, model_config: dict, arrays: Sequence[np.ndarray], params: TrainParams, seed: int
+    model_name: str,
+    model_config: dict,
+    arrays: Sequence[np.ndarray],
+    params: TrainParams,
+    seed: int,
+    parameters: Sequence[str] = (),
 ) -> str:
-    """Identifies what a fit trains, so a rerun resumes only its own run's checkpoints."""
+    """Identifies what a fit trains, so a rerun resumes only its own run's checkpoints. `parameters`
+    (the state dict's names, in order) tells apart checkpoints of a model whose layout a synthgen
+    version changed: their optimizer state maps onto parameters by position."""
     digest = hashlib.sha256()
     settings = params.model_dump(exclude=_NOT_FINGERPRINTED)
-    digest.update(json.dumps([model_name, model_config, settings, seed], sort_keys=True, default=str).encode())
+    payload = [model_name, model_config, settings, seed, list(parameters)]
+    digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
     for a in arrays:
         digest.update(str((a.shape, a.dtype)).encode())
         digest.update(np.ascontiguousarray(a).tobytes())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -172,8 +173,12 @@ def _stopped(trainer: pl.Trainer, record: TrainingRecord, budget: Budget) -> str
     return "early_stopping"
 
 
-def _private(params: TrainParams, budget: Budget, dp: tuple[float, float], seed: int) -> tuple[DPSGD, PoissonBatches]:
-    """DP-SGD over the planned steps: Poisson batches of train.batch_size rows on average."""
+def _private(
+    params: TrainParams, budget: Budget, dp: tuple[float, float], noise_seed: int
+) -> tuple[DPSGD, PoissonBatches]:
+    """DP-SGD over the planned steps: Poisson batches of train.batch_size rows on average. Batches and
+    noise come from `noise_seed`, never from the run's published seed: the accountant assumes nobody
+    knows which rows a batch held or what noise was added."""
     rate = budget.batch_size / len(budget.fit_idx)
     epsilon, delta = dp
     plan = SgdPlan.for_budget(
@@ -183,8 +188,9 @@ def _private(params: TrainParams, budget: Budget, dp: tuple[float, float], seed:
         "DP-SGD: epsilon %.3g, delta %.2g over %d steps at sample rate %.3g: noise multiplier %.3g, clip norm %g",
         epsilon, delta, budget.steps, rate, plan.noise_multiplier, plan.max_grad_norm,
     )  # fmt: skip
-    sampler = PoissonBatches(len(budget.fit_idx), rate, budget.steps_per_epoch, seed)
-    return DPSGD(plan, budget.batch_size), sampler
+    batches_seed, gaussian_seed = (int(s) for s in np.random.SeedSequence(noise_seed).generate_state(2))
+    sampler = PoissonBatches(len(budget.fit_idx), rate, budget.steps_per_epoch, batches_seed)
+    return DPSGD(plan, budget.batch_size, gaussian_seed), sampler
 
 
 def fit_model(
@@ -194,13 +200,15 @@ def fit_model(
     seed: int,
     name: str = "model",
     dp: tuple[float, float] | None = None,
+    noise_seed: int | None = None,
 ) -> Trained:
     """Train with early stopping on a held-out part of train. `arrays` are the model's batch tensors
     (rows first), e.g. (encoded rows, class indices). Inside `checkpoints.resumable(dir)`, the fit
     checkpoints into dir/<name> and resumes from what an interrupted run left there.
 
     With `dp` (epsilon, delta) the fit is DP-SGD (training/private.py) on every row, with no
-    validation, best-weights pick or resume checkpoints: each would use the data outside DP-SGD."""
+    validation, best-weights pick or resume checkpoints: each would use the data outside DP-SGD. Its
+    batches and noise come from `noise_seed` (None: fresh OS entropy), not from `seed`."""
     pl.seed_everything(seed, workers=True, verbose=False)
     if dp is not None:
         params = params.model_copy(update={"validation_fraction": 0.0})
@@ -211,10 +219,12 @@ def fit_model(
             directory, resume_from = Path(scratch), None
             params = params.model_copy(update={"checkpoint_every": 0})
         else:
-            token = checkpoints.fingerprint(type(model).__name__, model.config.model_dump(), arrays, params, seed)
+            token = checkpoints.fingerprint(
+                type(model).__name__, model.config.model_dump(), arrays, params, seed, list(model.state_dict())
+            )
             resume_from = checkpoints.prepare(directory, token)
         private, sampler = (
-            _private(params, budget, dp, seed)
+            _private(params, budget, dp, secrets.randbits(63) if noise_seed is None else noise_seed)
             if dp is not None
             else (None, GlobalBatches(len(budget.fit_idx), budget.batch_size, seed, budget.per_epoch))
         )

@@ -50,9 +50,15 @@ class SgdPlan:
         require_opacus()
         from opacus.accountants.utils import get_noise_multiplier
 
-        sigma = get_noise_multiplier(
-            target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant
-        )
+        try:
+            sigma = get_noise_multiplier(
+                target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate, steps=steps, accountant=accountant
+            )
+        except ValueError as exc:  # Opacus: "The privacy budget is too low."
+            raise SynthgenError(
+                f"train.privacy: the epsilon left for DP-SGD ({epsilon:.3g}) is too little for {steps} steps at sample "
+                f"rate {sample_rate:.3g}; raise train.privacy.epsilon, lower preprocessing_share or train.epochs"
+            ) from exc
         return cls(epsilon, delta, sample_rate, steps, float(sigma), max_grad_norm, accountant)
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,9 +119,10 @@ class DPSGD(Callback):
     """Makes the module's optimizer Opacus's DPOptimizer for the fit, with per-sample gradients
     from Opacus's GradSampleModule hooks, and stops before a step that would overspend."""
 
-    def __init__(self, plan: SgdPlan, expected_batch_size: int) -> None:
+    def __init__(self, plan: SgdPlan, expected_batch_size: int, noise_seed: int) -> None:
         self.plan = plan
         self.expected_batch_size = expected_batch_size
+        self.noise_seed = noise_seed
         self.steps = 0
         self.max_steps = affordable_steps(plan)
         self._hooks: Any = None
@@ -136,6 +143,7 @@ class DPSGD(Callback):
                 max_grad_norm=self.plan.max_grad_norm,
                 expected_batch_size=self.expected_batch_size,
                 loss_reduction="mean",
+                generator=torch.Generator(device=module.device).manual_seed(self.noise_seed),
             )
         ]
 

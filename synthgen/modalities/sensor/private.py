@@ -34,14 +34,22 @@ def releases(layout: SequenceLayout, declared: dict[str, tuple[float, float]]) -
     return len(undeclared) + bool(layout.target)
 
 
-def attributes_privacy(privacy: PrivacyParams, delta: float, layout: SequenceLayout) -> PrivacyParams:
-    """The attributes model's share of the budget. Lengths are bounded by the layout's padded length,
-    which is public (outside the guarantee), so their bounds spend nothing."""
+def attributes_privacy(privacy: PrivacyParams, private: PrivateFit, layout: SequenceLayout) -> PrivacyParams:
+    """The attributes model's share of the budget, with noise of its own drawn from this fit's noise
+    seed. Lengths are bounded by the layout's padded length, which is public (outside the guarantee),
+    so their bounds spend nothing."""
+    if privacy.preprocessing_share + ATTRIBUTES_SHARE >= 0.95:
+        share = privacy.preprocessing_share
+        raise SynthgenError(
+            f"train.privacy.preprocessing_share {share:g} leaves the sequence model's DP-SGD almost nothing (the "
+            f"attributes model takes {ATTRIBUTES_SHARE:g}); set it below {0.95 - ATTRIBUTES_SHARE:g}"
+        )
     return privacy.model_copy(
         update={
             "epsilon": privacy.epsilon * ATTRIBUTES_SHARE,
-            "delta": delta * ATTRIBUTES_SHARE,
+            "delta": private.total_delta * ATTRIBUTES_SHARE,
             "bounds": {**privacy.bounds, LENGTH: (1.0, float(layout.length))},
+            "noise_seed": int(np.random.SeedSequence([private.noise_seed, 1]).generate_state(1)[0]),
         }
     )
 
@@ -51,7 +59,7 @@ def entity_bounds(name: str, per_entity: Sequence[np.ndarray], private: PrivateF
     array per value an entity adds, so the sensitivity is their number)."""
     if name in private.bounds:
         low, high = map(float, private.bounds[name])
-        return low, high
+        return low, high  # PrivacyParams checked low <= high
     found = mechanisms.bounds(np.concatenate(per_entity), private.epsilon / len(per_entity), private.rng)
     private.ledger.spend(f"column {name}: bounds", "ApproxBounds (Laplace)", private.epsilon)
     if found is None:
@@ -71,6 +79,8 @@ def scaling(
     for i, name in enumerate(layout.channels):
         values = np.where(real, arrays.values[:, :, i], np.nan)
         clip.append(entity_bounds(name, [np.nanmin(values, 1), np.nanmax(values, 1)], private, where))
+        if clip[-1][0] == clip[-1][1]:
+            raise SynthgenError(f"train.privacy.bounds: channel {name!r} has low == high; give a range it can vary in")
     low, high = np.asarray(clip).T
     return {"mean": ((low + high) / 2).tolist(), "std": ((high - low) / (2 * SCALED_HALF_RANGE)).tolist(), "clip": clip}
 

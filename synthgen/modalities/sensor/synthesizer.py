@@ -93,7 +93,8 @@ class SequenceSynthesizer(BaseSynthesizer):
                 "id_offset": dp.id_offset(arrays.ids),
                 "class_counts": dp.class_counts(counts, private, str(layout.target)) if layout.target else [],
             }
-        if layout.static or arrays.lengths.min() != arrays.lengths.max():
+        # Under DP always: whether lengths differ is itself a fact about the entities.
+        if private is not None or layout.static or arrays.lengths.min() != arrays.lengths.max():
             self._fit_attributes(arrays.static, where)
         static = self._encode_attributes(arrays.static)
         labels = self._labels(arrays.static)
@@ -101,7 +102,7 @@ class SequenceSynthesizer(BaseSynthesizer):
         model = self._new_model(len(x), len(layout.channels), layout.length, len(layout.classes), static.shape[1])
         self._train(model, [x, mask, labels, static])
         if private is not None:
-            self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.model_dump()}
+            self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.published()}
         log.info(
             "fit %s on %d entities x %d steps x %d channels in %.1f s",
             self.model_name,
@@ -128,17 +129,15 @@ class SequenceSynthesizer(BaseSynthesizer):
     def _fit_attributes(self, static: pd.DataFrame, where: str) -> None:
         """The tabular model of attributes and lengths, on its own default budget and the same devices and
         strategy: under DDP every rank takes part in both fits, in the same order. Under DP it spends
-        its share of the budget (modalities/sensor/private.py) with noise of its own seed."""
+        its share of the budget (modalities/sensor/private.py) with noise of its own."""
         shared = ("epochs", "accelerator", "devices", "num_nodes", "strategy", "precision", "checkpoint_every",
                   "progress_every")  # fmt: skip
         params = TrainParams(model=self.attributes_model, **{k: getattr(self.train_params, k) for k in shared})
-        seed = self.seed
         if self.private is not None:
-            privacy = dp.attributes_privacy(self.train_params.privacy, self.private.total_delta, self.layout)
+            privacy = dp.attributes_privacy(self.train_params.privacy, self.private, self.layout)
             params = params.model_copy(update={"privacy": privacy})
-            seed = int(np.random.SeedSequence([self.seed, 1]).generate_state(1)[0])  # noise independent of this fit's
         self.attributes = Synthesizer(
-            self.attributes_model, self.layout.target, seed, train_params=params,
+            self.attributes_model, self.layout.target, self.seed, train_params=params,
             columns={LENGTH: ColumnOverride(kind="integer")},
         )  # fmt: skip
         self.attributes.checkpoint_name = "attributes"

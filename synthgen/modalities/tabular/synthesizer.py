@@ -82,7 +82,7 @@ class Synthesizer(BaseSynthesizer):
         model = self._new_model(len(x), x.shape[1], self.encoder.n_classes, trailing=(self.encoder.blocks,))
         self._train(model, [x, y])
         if private is not None:
-            self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.model_dump()}
+            self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.published()}
         log.info(
             "fit %s on %d rows x %d columns (%d encoded features) in %.1f s",
             self.model_name,

@@ -109,17 +109,21 @@ def test_entities_never_sit_on_both_sides_of_the_split():
     assert set(holdout["failed"]) == {"yes", "no"}  # stratified by label
 
 
-def test_a_row_hash_split_assigns_each_entity_by_its_id_alone():
+def test_a_row_hash_split_assigns_each_entity_by_its_own_rows_alone_not_its_id():
     clean, layout = _clean(_long(40))
-    _, holdout = split_entities(clean, layout, 0.25, 0, 2, "test", method="row_hash")
+    _, holdout = split_entities(clean, layout, 0.25, 1, 2, "test", method="row_hash")
     grown = pd.concat([clean, _long(41).query("machine == 40")], ignore_index=True)  # one more machine
-    _, holdout_grown = split_entities(grown, layout, 0.25, 0, 2, "test", method="row_hash")
+    _, holdout_grown = split_entities(grown, layout, 0.25, 1, 2, "test", method="row_hash")
     assert set(holdout_grown["machine"]) - {40} == set(holdout["machine"])
+    # ids by position, as .ts and .npz readers give them: removing machine 0 renumbers the rest
+    renumbered = clean[clean["machine"] != 0].assign(machine=lambda f: f["machine"] - 1)
+    _, holdout_renumbered = split_entities(renumbered, layout, 0.25, 1, 2, "test", method="row_hash")
+    assert set(holdout_renumbered["machine"] + 1) == set(holdout["machine"]) - {0}
     assert 4 <= holdout["machine"].nunique() <= 16
-    _, other_seed = split_entities(clean, layout, 0.25, 1, 2, "test", method="row_hash")
+    _, other_seed = split_entities(clean, layout, 0.25, 2, 2, "test", method="row_hash")
     assert set(other_seed["machine"]) != set(holdout["machine"])
     with pytest.raises(SynthgenError, match="holdout entit"):
-        split_entities(clean, layout, 0.01, 0, 5, "test", method="row_hash")
+        split_entities(clean, layout, 0.01, 1, 5, "test", method="row_hash")
     recorded = {**layout.to_json(), "split": "row_hash"}  # as ingest records it
     assert type(layout).from_json(recorded) == layout
 

@@ -72,10 +72,12 @@ def test_a_tabular_model_name_is_refused():
         SequenceSynthesizer(layout, model="tabular_ar")
 
 
-def _dp_fit(epsilon: float, seed: int = 0, **privacy) -> SequenceSynthesizer:
+def _dp_fit(epsilon: float, seed: int = 0, lengths_vary: bool = True, **privacy) -> SequenceSynthesizer:
     from synthgen.config import PrivacyParams
 
     frame = _machines(20)
+    if not lengths_vary:  # and no static attribute: the attributes model is fitted under DP all the same
+        frame = frame[frame.groupby("machine").cumcount() < 8].drop(columns="kind")
     layout = infer_layout(frame, "machine", "t", "failed")
     frame = clean_long(frame, layout, None, 256, "machines")
     params = TrainParams(
@@ -90,7 +92,7 @@ def _dp_fit(epsilon: float, seed: int = 0, **privacy) -> SequenceSynthesizer:
 
 def test_a_dp_fit_spends_one_budget_over_attributes_and_sequences_and_repeats_byte_for_byte(tmp_path):
     bounds = {"temp": [0.0, 50.0], "load": [-1.0, 2.0]}
-    synth = _dp_fit(20.0, bounds=bounds)
+    synth = _dp_fit(20.0, bounds=bounds, noise_seed=11)
     spent = synth.meta["privacy"]
     assert spent["epsilon"] <= 20.0 * (1 + 1e-9) and spent["delta"] <= 1e-5
     whats = [r["what"] for r in spent["releases"]]
@@ -102,7 +104,7 @@ def test_a_dp_fit_spends_one_budget_over_attributes_and_sequences_and_repeats_by
     out = synth.sample(8, seed=1)
     assert out["temp"].between(0, 50).all() and out["load"].between(-1, 2).all()  # the declared bounds hold
     synth.save(tmp_path / "a")
-    _dp_fit(20.0, bounds=bounds).save(tmp_path / "b")
+    _dp_fit(20.0, bounds=bounds, noise_seed=11).save(tmp_path / "b")
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert any(f.name == "model.pt" for f in files)
     for f in files:
@@ -115,3 +117,17 @@ def test_a_dp_fit_spends_one_budget_over_attributes_and_sequences_and_repeats_by
 def test_a_dp_fit_without_declared_bounds_on_too_few_entities_names_the_column_and_the_fix():
     with pytest.raises(SynthgenError, match=r"column 'temp'.*too few for DP bounds.*train.privacy.bounds: \{temp"):
         _dp_fit(1.0)
+
+
+def test_under_dp_lengths_are_modelled_even_when_every_train_entity_has_the_same_length():
+    """Whether lengths differ is a fact about the entities: deciding on it would tell one more short
+    entity apart with certainty, so a DP fit always has the attributes model."""
+    synth = _dp_fit(20.0, lengths_vary=False, bounds={"temp": [0.0, 50.0], "load": [-1.0, 2.0]})
+    assert synth.attributes is not None
+    assert any(r["what"].startswith("attributes: ") for r in synth.meta["privacy"]["releases"])
+    assert synth.sample(4, seed=1).groupby("machine").size().between(2, 8).all()
+
+
+def test_a_preprocessing_share_that_leaves_dp_sgd_nothing_is_refused_before_training():
+    with pytest.raises(SynthgenError, match="preprocessing_share 0.8 leaves the sequence model's DP-SGD almost"):
+        _dp_fit(20.0, bounds={"temp": [0.0, 50.0], "load": [-1.0, 2.0]}, preprocessing_share=0.8)

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from synthgen import Synthesizer, SynthgenError
 from synthgen.config import PrivacyParams, TrainParams
@@ -54,12 +55,14 @@ def test_a_dp_fit_records_what_it_spent_and_repeats_byte_for_byte(tmp_path, peng
     bounds = {"bill_length_mm": [30, 60], "bill_depth_mm": [13, 22], "flipper_length_mm": [170, 235],
               "body_mass_g": [2500, 6500], "year": [2007, 2009]}  # fmt: skip
     categories = {"island": ["Biscoe", "Dream", "Torgersen"], "sex": ["female", "male"]}
-    params = _private_params(epsilon=3.0, bounds=bounds, categories=categories)
+    params = _private_params(epsilon=3.0, bounds=bounds, categories=categories, noise_seed=987654321987)
     for name in ("a", "b"):
         Synthesizer(target="species", seed=4, train_params=params).fit(penguins).save(tmp_path / name)
     for file in ("config.json", "encoder.json", "model.pt", "loss.csv"):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+    assert "987654321987" not in "".join(p.read_text(errors="ignore") for p in (tmp_path / "a").glob("*.json"))
     spent = json.loads((tmp_path / "a" / "config.json").read_text())["privacy"]
+    assert "noise_seed" not in spent["settings"]  # whoever knows it can subtract the noise
     assert spent["epsilon"] == pytest.approx(sum(r["epsilon"] for r in spent["releases"]))
     assert 0.97 * 3.0 <= spent["epsilon"] <= 3.0 and spent["delta"] <= 1e-5
     assert {r["what"].split(":")[0] for r in spent["releases"]} >= {
@@ -70,3 +73,13 @@ def test_a_dp_fit_records_what_it_spent_and_repeats_byte_for_byte(tmp_path, peng
     loaded = Synthesizer.load(tmp_path / "a")
     assert loaded.provenance() == {"privacy": {"epsilon": spent["epsilon"], "delta": spent["delta"]}}
     assert set(loaded.sample(200, seed=0)["island"].dropna()) <= {"Biscoe", "Dream", "Torgersen"}
+
+
+def test_without_a_noise_seed_the_dp_noise_is_fresh_not_the_published_seeds(penguins):
+    """config.json publishes the run's seed: DP noise drawn from it could be subtracted again."""
+    bounds = {"bill_length_mm": [30, 60], "bill_depth_mm": [13, 22], "flipper_length_mm": [170, 235],
+              "body_mass_g": [2500, 6500], "year": [2007, 2009]}  # fmt: skip
+    params = _private_params(epsilon=3.0, bounds=bounds, categories={"sex": ["female", "male"]})
+    fits = [Synthesizer(target="species", seed=4, train_params=params).fit(penguins) for _ in range(2)]
+    weights = [f.model.state_dict() for f in fits]
+    assert any(not torch.equal(v, weights[1][k]) for k, v in weights[0].items())
