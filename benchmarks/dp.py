@@ -149,8 +149,9 @@ def _markdown(results: pd.DataFrame, seed: int) -> str:
         cols = [c for c in ["model", "epsilon", "epsilon_spent", "fit_s", *SCORES, "note"] if c in part]
         table = part[cols].copy()
         for col in [c for c in ("epsilon_spent", "fit_s", *SCORES) if c in table]:
-            table[col] = table[col].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
-        lines += [f"### {dataset}", "", table.fillna("").to_markdown(index=False), ""]
+            digits = 4 if col == "dcr_share" else 3  # a p-value under the gate's 0.001 must not round up to it
+            table[col] = table[col].map(lambda v, d=digits: "-" if pd.isna(v) else f"{v:.{d}f}")
+        lines += [f"### {dataset}", "", table.fillna("").to_markdown(index=False, disable_numparse=True), ""]
     return "\n".join(lines)
 
 
