@@ -36,13 +36,14 @@ class _CausalBlock(nn.Module):
         self.ff = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, h: torch.Tensor, cache: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, cache: dict[str, Any] | None = None) -> torch.Tensor:
         n, length, width = h.shape
         q, k, v = self.qkv(self.norm_attn(h)).view(n, length, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
-        if cache is not None:
-            if "k" in cache:
-                k, v = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2)
-            cache["k"], cache["v"] = k, v
+        if cache is not None:  # preallocated (sample fills it position by position): no O(L²) copying
+            used = int(cache["used"])
+            cache["k"][:, :, used : used + length], cache["v"][:, :, used : used + length] = k, v
+            cache["used"] = used + length
+            k, v = cache["k"][:, :, : used + length], cache["v"][:, :, : used + length]
         attended = F.scaled_dot_product_attention(
             q, k, v, is_causal=cache is None, dropout_p=self.dropout if self.training else 0.0
         )
@@ -125,7 +126,7 @@ class TabularAR(TabularModel):
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Block by block with cached keys and values; only the current block's logits are computed."""
-        caches: list[dict[str, torch.Tensor]] = [{} for _ in self.layers]
+        caches = self._empty_caches(len(labels), labels.device)
         token = (labels + self.vocab)[:, None]
         drawn = []
         for position in range(len(self.sizes)):
@@ -135,7 +136,14 @@ class TabularAR(TabularModel):
             token = local + self.offsets[position]
         return self._decode(torch.cat(drawn, 1), generator)
 
-    def _next_logits(self, token: torch.Tensor, position: int, caches: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+    def _empty_caches(self, n: int, device: torch.device) -> list[dict[str, Any]]:
+        """One key/value buffer per layer for `n` rows and every position, filled as sampling goes."""
+        shape = (n, self.config.heads, len(self.sizes), self.config.width // self.config.heads)
+        dtype = self.token.weight.dtype
+        empty = [torch.empty(shape, dtype=dtype, device=device) for _ in range(2 * len(self.layers))]
+        return [{"k": k, "v": v, "used": 0} for k, v in zip(empty[::2], empty[1::2], strict=True)]
+
+    def _next_logits(self, token: torch.Tensor, position: int, caches: list[dict[str, Any]]) -> torch.Tensor:
         """Logits over block `position`'s own tokens, given the previous token and the cached prefix."""
         h = self.token(token) + self.position.weight[position]
         for layer, cache in zip(self.layers, caches, strict=True):

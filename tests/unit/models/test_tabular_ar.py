@@ -55,7 +55,7 @@ def test_cached_sampling_steps_match_the_full_sequence():
     tokens = model._tokens(_rows())
     prefix = torch.cat([torch.full((4, 1), model.vocab + 1), tokens[:, :-1]], 1)
     full = model._logits(prefix)
-    caches = [{} for _ in model.layers]
+    caches = model._empty_caches(4, torch.device("cpu"))
     for position in range(3):
         step = model._next_logits(prefix[:, position : position + 1], position, caches)
         own = slice(int(model.offsets[position]), int(model.offsets[position]) + model.sizes[position])
