@@ -17,6 +17,7 @@ MAX_QUANTILES = 1000
 MIN_DP_CELLS, MAX_DP_CELLS = 8, 64
 DP_ROWS_PER_CELL = 4.0  # a DP histogram cell needs this many rows per unit of noise scale (1 / epsilon)
 MAX_DECIMALS = 6
+DISCRETE_SHARE = 0.99  # a column whose frequent values hold this share of rows emits only those values
 OTHER = "__other__"
 
 
@@ -27,6 +28,49 @@ def _decimals(values: np.ndarray) -> int:
         if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1, np.abs(scaled))):
             return d
     return MAX_DECIMALS
+
+
+def _float32(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.float32).astype(np.float64)
+
+
+def _float32_printed(values: np.ndarray) -> np.ndarray:
+    return np.char.mod("%.15g", _float32(values)).astype(np.float64)
+
+
+# How a column's values are written, beyond their decimal grid. A float32 read back as float64 is
+# 3.2000000476837158; written by R or a database at 15 significant digits it is 3.20000004768372.
+# Either way the column never holds 3.2, and a detector tells synthetic 3.2 apart on that alone.
+REPRESENTATIONS = {"float64": lambda v: v, "float32": _float32, "float32 printed": _float32_printed}
+
+
+def _representation(values: np.ndarray, decimals: int) -> str:
+    """The representation that reproduces the most observed values from their decimal grid point
+    (float64 wins ties: most columns are exact decimals)."""
+    if len(values) == 0:
+        return "float64"
+    grid = np.round(values, decimals)
+    shares = {name: np.mean(write(grid) == values) for name, write in REPRESENTATIONS.items()}
+    return max(shares, key=lambda name: (shares[name], name == "float64"))
+
+
+def _frequent_values(values: np.ndarray, decimals: int, limit: int = MAX_QUANTILES) -> tuple[list[float], bool]:
+    """The exact real values that at least PROTECT_K rows hold (at most `limit`, the most common
+    first), one per decimal grid point, and whether the column is discrete: all its frequent values
+    fit in `limit` and hold DISCRETE_SHARE of its rows. Decoding snaps a grid point to its value (a
+    discrete column's every value to the nearest one), so point masses come back as the exact real
+    floats whatever their representation, and no rare value does."""
+    distinct, counts = np.unique(values, return_counts=True)
+    keep = counts >= PROTECT_K
+    distinct, counts = distinct[keep], counts[keep]
+    order = np.argsort(-counts, kind="stable")
+    chosen: dict[float, float] = {}
+    for value in distinct[order]:
+        chosen.setdefault(float(np.round(value, decimals)), float(value))  # the commonest per grid point
+        if len(chosen) == limit:
+            break
+    discrete = len(distinct) < limit and counts.sum() >= DISCRETE_SHARE * max(len(values), 1)
+    return sorted(chosen.values()), bool(discrete)
 
 
 def to_float(values: pd.Series, col: ColumnSchema) -> np.ndarray:
@@ -66,6 +110,9 @@ class NumericEncoder:
             "missing": bool(np.isnan(x).any()),
             "missing_rate": float(np.isnan(x).mean()),
         }
+        if self.col.kind in ("numeric", "integer"):
+            self.state["representation"] = _representation(finite, grid)
+            self.state["values"], self.state["discrete"] = _frequent_values(finite, grid)
         return self
 
     def fit_private(self, values: pd.Series, private: PrivateFit) -> NumericEncoder:
@@ -166,10 +213,26 @@ class NumericEncoder:
             x = np.full(len(block), q[0])
         else:
             x = np.interp(ndtr(block[:, 0]), np.linspace(0, 1, len(q)), q)
-            x = np.clip(np.round(x, self.state["decimals"]), q[0], q[-1])
+            x = self._on_value_set(np.clip(np.round(x, self.state["decimals"]), q[0], q[-1]))
         if self.state["missing"]:
             x = np.where(block[:, -1] > 0, np.nan, x)
         return self._cast(x)
+
+    def _on_value_set(self, grid: np.ndarray) -> np.ndarray:
+        """Grid points as the column writes them: a frequent real value's exact float where one sits
+        on the point (in a discrete column, the nearest one), else the column's representation
+        (states saved before these existed decode as they did)."""
+        x = REPRESENTATIONS[self.state.get("representation", "float64")](grid)
+        values = np.asarray(self.state.get("values", []), dtype=float)
+        if not len(values):
+            return x
+        keys = np.round(values, self.state["decimals"])
+        at = np.clip(np.searchsorted(keys, grid), 0, len(keys) - 1)
+        if self.state.get("discrete"):  # the nearer of the two keys around each point
+            below = np.clip(at - 1, 0, len(keys) - 1)
+            at = np.where(np.abs(grid - keys[below]) <= np.abs(keys[at] - grid), below, at)
+            return values[at]
+        return np.where(keys[at] == grid, values[at], x)
 
     def _cast(self, x: np.ndarray) -> pd.Series:
         col = self.col

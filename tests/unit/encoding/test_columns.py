@@ -31,6 +31,60 @@ def test_inverse_of_any_latent_stays_in_range_and_integral():
     assert out.dtype == "int64" and out.between(10, 19).all()
 
 
+def _float32_printed(values):
+    """As R's write.csv writes a float32 that was read as a double: 15 significant digits."""
+    return np.char.mod("%.15g", np.asarray(values, dtype=np.float32).astype(np.float64)).astype(float)
+
+
+def _decoded_from_any_latent(enc, n=2000):
+    return enc.inverse(np.random.default_rng(3).normal(0, 1.5, (n, enc.width)), np.random.default_rng(4))
+
+
+def test_a_float32_export_comes_back_as_its_exact_real_floats():
+    grid = _float32_printed([1.1, 2.2, 3.2, 3.9, 4.5, 6.7])  # 3.20000004768372, never 3.2
+    values = pd.Series(np.random.default_rng(0).choice(grid, 600))
+    enc = NumericEncoder(ColumnSchema("x", "numeric", "float64")).fit(values)
+    out = _decoded_from_any_latent(enc)
+    assert enc.state["representation"] == "float32 printed" and enc.state["discrete"]
+    assert out.isin(set(grid)).all()  # the exact real floats, no rounded grid the column never takes
+    assert out.nunique() == len(grid)
+
+
+def test_a_continuous_float32_column_keeps_its_representation():
+    values = pd.Series(_float32_printed(np.round(np.random.default_rng(0).uniform(0, 1000, 400), 3)))
+    enc = NumericEncoder(ColumnSchema("x", "numeric", "float64")).fit(values)
+    out = _decoded_from_any_latent(enc).to_numpy()
+    assert enc.state["representation"] == "float32 printed" and not enc.state["discrete"]
+    q = enc.state["quantiles"]
+    out = out[(out > q[0] + 1e-3) & (out < q[-1] - 1e-3)]  # the ends are protected means of k values, on no grid
+    assert np.array_equal(_float32_printed(np.round(out, 3)), out)  # written as the real column is
+    assert np.mean(out == np.round(out, 3)) < 0.05  # only where float32 happens to print exactly
+
+
+def test_a_discrete_grid_emits_only_its_frequent_values():
+    values = pd.Series(np.repeat([0, 10, 20, 50], 100).tolist() + [37] * 2)  # 37: a rare value
+    enc = NumericEncoder(ColumnSchema("n", "integer", "int64")).fit(values)
+    out = _decoded_from_any_latent(enc)
+    assert set(out) == {0, 10, 20, 50}  # nothing between the spikes, and never the rare 37
+
+
+def test_zero_inflated_amounts_keep_their_point_mass_exactly():
+    rng = np.random.default_rng(0)
+    amounts = np.where(rng.random(3000) < 0.7, 0.0, np.round(rng.lognormal(3, 1, 3000), 2))
+    out = _round_trip(NumericEncoder(ColumnSchema("amount", "numeric", "float64")), pd.Series(amounts))
+    assert abs((out == 0.0).mean() - 0.7) < 0.02 and (out >= 0).all()
+    assert np.array_equal(out, np.round(out, 2))  # the continuous part stays on its cent grid
+
+
+def test_a_point_mass_in_another_representation_is_its_exact_value():
+    rng = np.random.default_rng(0)
+    odd = float(_float32_printed([0.221])[0])  # 0.221000003814697 among plain 3-decimal values
+    values = pd.Series(np.where(rng.random(2000) < 0.2, odd, np.round(rng.uniform(0.1, 0.5, 2000), 3)))
+    out = _round_trip(NumericEncoder(ColumnSchema("dir", "numeric", "float64")), values)
+    assert NumericEncoder(ColumnSchema("x", "numeric", "float64")).fit(values).state["representation"] == "float64"
+    assert (out == odd).mean() > 0.15 and not (out == 0.221).any()
+
+
 def test_datetime_strings_come_back_in_their_format():
     values = pd.Series(["2021-01-05", "2021-03-09", None, "2022-12-31"] * 10)
     col = ColumnSchema("d", "datetime", "object", datetime_format="%Y-%m-%d")
