@@ -9,6 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from synthgen.data.constraints import Constraint
 from synthgen.data.schema import ColumnOverride
 from synthgen.errors import SynthgenError
 
@@ -149,6 +150,7 @@ def _default_checks() -> dict[str, CheckParams]:
         "exact_copies": CheckParams(threshold=PRIVACY_ALPHA),
         "membership_inference": CheckParams(threshold=PRIVACY_ALPHA),
         "expectations": CheckParams(threshold=1.0),
+        "constraints": CheckParams(threshold=1.0),
         "detection": CheckParams(threshold=0.30),
         "alpha_precision": CheckParams(threshold=0.70, level="warn"),
         "beta_recall": CheckParams(threshold=0.70, level="warn"),
@@ -277,6 +279,10 @@ class DatasetSpec(Section):
     # image only
     image_size: int | None = Field(None, ge=4, description="square side in pixels; null = smallest side, at most 64")
     columns: dict[str, ColumnOverride] = Field(default_factory=dict)
+    constraints: list[Constraint] = Field(
+        default_factory=list,
+        description="rules every row keeps (README, Constraints): inequality, range, fixed_combinations",
+    )
     ingest: dict[str, Any] = Field(default_factory=dict)
     train: dict[str, Any] = Field(default_factory=dict)
     sample: dict[str, Any] = Field(default_factory=dict)

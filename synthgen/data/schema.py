@@ -74,6 +74,7 @@ class Schema:
     columns: list[ColumnSchema]
     target: str | None = None
     classes: list[Any] = field(default_factory=list)
+    constraints: list[dict[str, Any]] = field(default_factory=list)  # data/constraints.py, from the spec
 
     def column(self, name: str) -> ColumnSchema:
         for col in self.columns:
@@ -90,11 +91,13 @@ class Schema:
         return bool(self.classes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"columns": [asdict(c) for c in self.columns], "target": self.target, "classes": self.classes}
+        out = {"columns": [asdict(c) for c in self.columns], "target": self.target, "classes": self.classes}
+        return {**out, "constraints": self.constraints} if self.constraints else out  # older hashes stay
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
-        return cls([ColumnSchema(**c) for c in data["columns"]], data.get("target"), data.get("classes", []))
+        columns = [ColumnSchema(**c) for c in data["columns"]]
+        return cls(columns, data.get("target"), data.get("classes", []), data.get("constraints", []))
 
     def save(self, path: str | Path) -> None:
         from synthgen.io import write_json

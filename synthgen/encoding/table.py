@@ -7,8 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthgen.data import constraints
+from synthgen.data.constraints import FixedCombinations, Inequality, Range
 from synthgen.data.schema import Schema
 from synthgen.encoding.columns import CategoricalEncoder, NumericEncoder
+from synthgen.encoding.constrained import CombinationEncoder, GapEncoder
 from synthgen.privacy import PrivateFit
 
 _ENCODERS = {
@@ -20,31 +23,58 @@ _ENCODERS = {
 }
 
 
+Encoder = NumericEncoder | CategoricalEncoder | GapEncoder | CombinationEncoder
+_FRAME_ENCODERS = (GapEncoder, CombinationEncoder)  # read several columns of the frame, not one
+
+
 class TableEncoder:
-    """Encodes the modelled columns to one float matrix; the class target becomes integer labels."""
+    """Encodes the modelled columns to one float matrix; the class target becomes integer labels.
+    The schema's constraints replace their columns' encoders (encoding/constrained.py): an
+    inequality's high column becomes its gap, a fixed combination one category under its first
+    column's name, and ranges clip what is decoded."""
 
     def __init__(self, schema: Schema, states: dict[str, dict[str, Any]] | None = None) -> None:
         self.schema = schema
-        self.encoders: dict[str, NumericEncoder | CategoricalEncoder] = {}
+        self.rules = constraints.parse(schema.constraints)
+        states = states or {}
+        replaced: dict[str, Encoder | None] = {}  # column -> its constraint's encoder (None: encoded with another)
+        for rule in self.rules:
+            if isinstance(rule, Inequality):
+                replaced[rule.high] = GapEncoder(
+                    rule, schema.column(rule.low), schema.column(rule.high), states.get(rule.high)
+                )
+            elif isinstance(rule, FixedCombinations):
+                first, *others = rule.columns
+                replaced[first] = CombinationEncoder(rule, [schema.column(c) for c in rule.columns], states.get(first))
+                replaced.update(dict.fromkeys(others))
+        self.encoders: dict[str, Encoder] = {}
         for col in schema.columns:
             if col.modelled and not (col.role == "target" and schema.is_classification):
-                self.encoders[col.name] = _ENCODERS[col.kind](col, (states or {}).get(col.name))
+                if col.name not in replaced:
+                    self.encoders[col.name] = _ENCODERS[col.kind](col, states.get(col.name))
+                elif replaced[col.name] is not None:
+                    self.encoders[col.name] = replaced[col.name]
+
+    def _values(self, frame: pd.DataFrame, name: str, enc: Encoder) -> pd.DataFrame | pd.Series:
+        return frame if isinstance(enc, _FRAME_ENCODERS) else frame[name]
 
     def fit(self, frame: pd.DataFrame, private: PrivateFit | None = None) -> TableEncoder:
         """Each column's state from the frame; with `private`, from DP mechanisms, each column
         spending `private.epsilon` (and categorical ones `private.delta`)."""
         for name, enc in self.encoders.items():
             if private is None:
-                enc.fit(frame[name])
+                enc.fit(self._values(frame, name, enc))
             else:
-                enc.fit_private(frame[name], private)
+                enc.fit_private(self._values(frame, name, enc), private)
         return self
 
     @property
     def private_releases(self) -> tuple[int, int]:
-        """(releases, releases that spend delta) of a DP fit: one per column, delta for categories."""
+        """(releases, releases that spend delta) of a DP fit: one per column (an inequality's two
+        parts, its gap and its high column where low is missing, are two), delta for categories."""
         kinds = [enc.col.kind for enc in self.encoders.values()]
-        return len(kinds), kinds.count("categorical")
+        parts = sum(2 if isinstance(enc, GapEncoder) else 1 for enc in self.encoders.values())
+        return parts, kinds.count("categorical")
 
     @property
     def width(self) -> int:
@@ -62,7 +92,7 @@ class TableEncoder:
 
     def transform(self, frame: pd.DataFrame, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
-        blocks = [enc.transform(frame[name], rng) for name, enc in self.encoders.items()]
+        blocks = [enc.transform(self._values(frame, name, enc), rng) for name, enc in self.encoders.items()]
         return np.concatenate(blocks, axis=1).astype(np.float32) if blocks else np.zeros((len(frame), 0), np.float32)
 
     def labels(self, frame: pd.DataFrame) -> np.ndarray:
@@ -75,10 +105,23 @@ class TableEncoder:
     def inverse(self, matrix: np.ndarray, labels: np.ndarray, seed: int) -> pd.DataFrame:
         rng = np.random.default_rng(seed)
         out: dict[str, pd.Series] = {}
-        start = 0
+        start, gaps = 0, {}
         for name, enc in self.encoders.items():
-            out[name] = enc.inverse(matrix[:, start : start + enc.width], rng)
+            block = matrix[:, start : start + enc.width]
             start += enc.width
+            if isinstance(enc, GapEncoder):
+                gaps[name] = (enc, block)  # after its low column
+            elif isinstance(enc, CombinationEncoder):
+                out.update(enc.inverse_columns(block, rng))
+            else:
+                out[name] = enc.inverse(block, rng)
+        while gaps:  # each after its low column: chains (start <= middle <= end) low end first
+            name = next(n for n, (enc, _) in gaps.items() if enc.low.name in out)  # no cycles: checked
+            enc, block = gaps.pop(name)
+            out[name] = enc.inverse(block, rng, out)
+        for rule in self.rules:
+            if isinstance(rule, Range):
+                out[rule.column] = _clipped(out[rule.column], rule)
         if self.schema.is_classification:
             target = self.schema.column(self.schema.target)
             values = pd.Series(np.array(self.schema.classes, dtype=object)[labels])
@@ -87,3 +130,11 @@ class TableEncoder:
 
     def state(self) -> dict[str, dict[str, Any]]:
         return {name: enc.state for name, enc in self.encoders.items()}
+
+
+def _clipped(values: pd.Series, rule: Range) -> pd.Series:
+    """Values clipped into a range rule; an integer column to the whole numbers inside it."""
+    integral = pd.api.types.is_integer_dtype(values)
+    low = None if rule.low is None else (np.ceil(rule.low) if integral else rule.low)
+    high = None if rule.high is None else (np.floor(rule.high) if integral else rule.high)
+    return values.clip(low, high).astype(values.dtype)

@@ -101,6 +101,7 @@ class Modality(Protocol):
     unit: str  # what sample.rows counts: rows, entities, images
     distributed_sampling: bool  # whether several processes may share one sample (--world-size)
     splits: tuple[str, ...]  # the ingest.split values it supports; one without this: stratified only
+    constraint_kinds: tuple[str, ...]  # the spec's constraints: kinds it keeps (data/constraints.py); without: none
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
         """Read `spec.source`, write train.parquet and holdout.parquet into `out`; return

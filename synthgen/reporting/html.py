@@ -209,7 +209,17 @@ def write_report(
         write_dcr_plot(synth_d, hold_d, out_dir / "dcr.csv")
     sections += loss_section(out_dir)
     sections += ["<h2>Schema (Great Expectations)</h2>", _expectations(out_dir)]
+    sections += ["<h2>Constraints</h2>", constraints_table(metrics)]
     return write_page(sections, title, out_dir)
+
+
+def constraints_table(metrics: dict[str, Any]) -> str:
+    """Each declared rule and the share of synthetic rows that keep it (the `constraints` check)."""
+    held = (metrics["checks"].get("constraints", {}).get("details") or {}).get("held") or {}
+    if not held:
+        return "<p>No constraints declared (the spec's <code>constraints:</code>; ingest logs the ones it found).</p>"
+    rows = [[rule, f"{share:.4f}"] for rule, share in held.items()]
+    return _table(["rule", "share of synthetic rows that keep it"], rows, "constraints")
 
 
 def loss_section(out_dir: Path) -> list[str]:

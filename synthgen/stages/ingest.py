@@ -22,6 +22,13 @@ def ingest(spec: DatasetSpec, out_dir: str | Path, params: IngestParams, seed: i
     splits = getattr(modality, "splits", ("stratified",))  # the ways its unit can be split
     if params.split not in splits:
         raise SynthgenError(f"ingest.split {params.split}: {modality.name} data splits by {', '.join(splits)} only")
+    kinds = getattr(modality, "constraint_kinds", ())  # the constraints: its synthesizer keeps
+    unsupported = sorted({rule.kind for rule in spec.constraints} - set(kinds))
+    if unsupported:
+        raise SynthgenError(
+            f"constraints: {', '.join(unsupported)} is not kept for {modality.name} data "
+            f"({'its kinds: ' + ', '.join(kinds) if kinds else 'it keeps none'}); drop it from the spec"
+        )
     with timed("ingest") as summary:
         with atomic_path(out_dir) as tmp:
             tmp.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from synthgen.validation import (  # noqa: F401  (each module registers its checks)
     anonymity,
+    constraints,
     detection,
     expectations,
     fidelity,

@@ -3,6 +3,7 @@ unit that is split, sampled and judged. Parquet larger than memory is split and 
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
+from synthgen.data import constraints
 from synthgen.data.schema import Schema, infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.errors import SynthgenError
@@ -26,6 +29,7 @@ from synthgen.sampling.plan import balance_counts
 from synthgen.synthesizer import rank_batches
 
 __all__ = ["Synthesizer", "Tabular"]
+log = logging.getLogger(__name__)
 
 
 class Tabular:
@@ -36,6 +40,7 @@ class Tabular:
     unit = "rows"
     splits = ("stratified", "row_hash")  # ingest.split values: row_hash assigns each row or entity alone
     distributed_sampling = True
+    constraint_kinds = ("inequality", "range", "fixed_combinations")  # data/constraints.py
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
         source, target = spec.source, spec.target
@@ -43,6 +48,8 @@ class Tabular:
             return self._ingest_large(spec, out, params, seed)
         frame = read_table(source)
         schema = infer_schema(frame, target, spec.columns, where=str(source))
+        schema.constraints = constraints.declared(spec.constraints, schema, frame, str(source))
+        proposed = [r for r in constraints.propose(frame, schema) if r not in schema.constraints]
         train, holdout = split_train_holdout(
             frame, schema, params.holdout_fraction, seed, params.min_holdout_rows, str(source), params.split
         )
@@ -52,7 +59,16 @@ class Tabular:
         kinds = pd.Series([c.kind for c in schema.columns]).value_counts().to_dict()
         summary = dict(rows=len(frame), train=len(train), holdout=len(holdout), columns=len(schema.columns))
         layout = {"target": target, **({"split": params.split} if params.split != "stratified" else {})}
-        return layout, {**summary, "kinds": kinds, "target": target, "split": params.split}
+        if proposed:  # never enforced until the user copies them into the spec
+            layout["proposed_constraints"] = proposed
+            log.info(
+                "ingest: %d constraint(s) hold on every real row; copy those you mean into the spec's constraints: "
+                "to enforce them:\n%s",
+                len(proposed),
+                yaml.safe_dump(proposed, sort_keys=False).rstrip(),
+            )
+        done = {"kinds": kinds, "target": target, "split": params.split, "constraints": len(schema.constraints)}
+        return layout, {**summary, **done, "proposed_constraints": len(proposed)}
 
     @staticmethod
     def _ingest_large(spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
@@ -60,6 +76,11 @@ class Tabular:
         from synthgen.data.large_tables import infer_large_schema, split_large
 
         source = spec.source
+        if spec.constraints:
+            raise SynthgenError(
+                f"{source}: constraints are checked on every real row, which a table larger than "
+                f"ingest.max_rows_in_memory ({params.max_rows_in_memory}) is not read into; raise it or drop them"
+            )
         if params.split != "stratified":
             raise SynthgenError(
                 f"{source}: ingest.split {params.split} is for tables that fit in memory "

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 
 from synthgen.config import TrainParams
+from synthgen.data import constraints
 from synthgen.data.schema import ColumnOverride, Schema, infer_schema
 from synthgen.encoding import TableEncoder
 from synthgen.encoding.protection import protected_offset
@@ -39,6 +40,9 @@ class Synthesizer(BaseSynthesizer):
         train_params: trainer settings (batch size, accelerator, early stopping, ...).
         columns: per-column kind/role overrides for schema inference.
         schema: a schema from ingest; default: inferred from the frame given to fit.
+        constraints: rules every row keeps, as the spec's `constraints:` writes them (README,
+            Constraints), e.g. [{"kind": "inequality", "low": "start", "high": "end"}]; with an
+            inferred schema only (a schema from ingest carries the spec's own).
     """
 
     modality = "tabular"
@@ -53,8 +57,12 @@ class Synthesizer(BaseSynthesizer):
         train_params: TrainParams | None = None,
         columns: dict[str, ColumnOverride] | None = None,
         schema: Schema | None = None,
+        constraints: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(model, seed, train_params or TrainParams())
+        if constraints and schema is not None:
+            raise SynthgenError("constraints come with the schema given; declare them in the spec, not both")
+        self.constraints = constraints or []
         if epochs is not None:
             self.train_params = self.train_params.model_copy(update={"epochs": epochs})
         self.target = target
@@ -67,6 +75,7 @@ class Synthesizer(BaseSynthesizer):
         start = time.perf_counter()
         if self.schema is None:
             self.schema = infer_schema(frame, self.target, self.columns, where)
+            self.schema.constraints = constraints.declared(self.constraints, self.schema, frame, where)
         else:
             self.schema.check_frame(frame, where)
         self.encoder = TableEncoder(self.schema)

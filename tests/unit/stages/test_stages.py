@@ -125,3 +125,39 @@ def test_train_refuses_privacy_on_a_stratified_split_and_ingest_records_a_row_ha
     assert json.loads((tmp_path / "prep" / "layout.json").read_text())["split"] == "row_hash"
     with pytest.raises(SynthgenError, match="ingest.split row_hash: image data splits by stratified only"):
         stages.ingest(DatasetSpec(source="x", modality="image"), tmp_path / "img", IngestParams(split="row_hash"), 0)
+
+
+def test_the_spec_constraints_travel_from_ingest_to_the_gate_and_ingest_proposes_others(tmp_path, fast_train):
+    from synthgen.config import DatasetSpec, IngestParams, ValidateParams
+    from tests.unit.data.test_constraints import RULES, orders
+
+    orders(500).to_csv(tmp_path / "orders.csv", index=False)
+    spec = DatasetSpec(source=str(tmp_path / "orders.csv"), target="returned", constraints=RULES[:2])
+    stages.ingest(spec, tmp_path / "prep", IngestParams(), seed=0)
+    schema = json.loads((tmp_path / "prep" / "schema.json").read_text())
+    assert [r["kind"] for r in schema["constraints"]] == ["inequality", "inequality"]
+    proposed = json.loads((tmp_path / "prep" / "layout.json").read_text())["proposed_constraints"]
+    assert {"kind": "fixed_combinations", "columns": ["shop", "region"]} in proposed  # found, not enforced
+    assert not any(r["kind"] == "inequality" for r in proposed)  # the two declared ones are not repeated
+    stages.train(tmp_path / "prep" / "train.parquet", tmp_path / "model", fast_train, seed=0, spec=spec)
+    stages.sample(tmp_path / "model", tmp_path / "s.parquet", SampleParams(rows=800), seed=0)
+    prep = tmp_path / "prep"
+    try:
+        metrics = stages.validate(
+            prep / "train.parquet", prep / "holdout.parquet", tmp_path / "s.parquet", tmp_path / "v", ValidateParams(), 0
+        )
+    except GateFailed:  # a 3-epoch model fails on fidelity; the constraints must still hold
+        pass
+    metrics = json.loads((tmp_path / "v" / "details.json").read_text())
+    record = metrics["checks"]["constraints"]
+    assert record["verdict"] == "pass" and record["score"] == 1.0
+    assert set(record["details"]["held"]) == {"delivered >= ordered", "total >= paid"}
+    assert "<h2>Constraints</h2>" in (tmp_path / "v" / "report.html").read_text()
+
+
+def test_a_modality_that_keeps_no_constraint_refuses_them(tmp_path):
+    from synthgen.config import DatasetSpec, IngestParams
+
+    spec = DatasetSpec(source="x", modality="image", constraints=[{"kind": "range", "column": "a", "low": 0}])
+    with pytest.raises(SynthgenError, match="constraints: range is not kept for image data"):
+        stages.ingest(spec, tmp_path / "img", IngestParams(), 0)

@@ -1,0 +1,117 @@
+"""Constraint rules: parsing, what holds, refusals that name the fix, and what ingest proposes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgen.config import DatasetSpec
+from synthgen.data import constraints
+from synthgen.data.schema import ColumnOverride, infer_schema
+from synthgen.errors import SynthgenError
+
+
+def orders(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Orders with every kind of rule: dates in order, paid <= total (paid sometimes missing),
+    shop -> region decided, and a bounded age."""
+    rng = np.random.default_rng(seed)
+    regions = {"north-1": "north", "north-2": "north", "south-1": "south", "west-1": "west"}
+    shop = rng.choice(list(regions), n)
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), "D")
+    total = np.round(rng.lognormal(4, 1, n), 2)
+    paid = np.round(total * rng.uniform(0, 1, n), 2)
+    paid[: n // 10] = np.nan
+    return pd.DataFrame(
+        {
+            "shop": shop,
+            "region": [regions[s] for s in shop],
+            "ordered": start.strftime("%Y-%m-%d"),
+            "delivered": (start + pd.to_timedelta(rng.integers(0, 30, n), "D")).strftime("%Y-%m-%d"),
+            "total": total,
+            "paid": paid,
+            "age": rng.integers(18, 66, n),
+            "returned": rng.choice(["no", "yes"], n, p=[0.8, 0.2]),
+        }
+    )
+
+
+RULES = [
+    {"kind": "inequality", "low": "ordered", "high": "delivered"},
+    {"kind": "inequality", "low": "paid", "high": "total"},
+    {"kind": "fixed_combinations", "columns": ["shop", "region"]},
+    {"kind": "range", "column": "age", "low": 18, "high": 65},
+]
+
+
+def test_the_spec_section_parses_every_kind_and_refuses_unknown_ones():
+    spec = DatasetSpec(source="x.csv", constraints=RULES)
+    assert [r.kind for r in spec.constraints] == ["inequality", "inequality", "fixed_combinations", "range"]
+    with pytest.raises(ValueError, match="kind"):
+        DatasetSpec(source="x.csv", constraints=[{"kind": "sum", "columns": ["a", "b"]}])
+    with pytest.raises(ValueError, match="extra"):
+        DatasetSpec(source="x.csv", constraints=[{"kind": "range", "column": "a", "lowest": 0}])
+
+
+def test_holds_counts_only_rows_that_break_a_rule():
+    frame = orders()
+    frame.loc[0, "delivered"] = "2023-01-01"  # before its order
+    frame.loc[1, "age"] = 70
+    rules = constraints.parse(RULES)
+    share, per_rule = constraints.share_held(rules, frame, orders())
+    assert per_rule["delivered >= ordered"] == 1 - 1 / len(frame)
+    assert per_rule["18.0 <= age <= 65.0"] == 1 - 1 / len(frame)
+    assert per_rule["total >= paid"] == 1.0  # a missing paid breaks nothing
+    assert share == 1 - 2 / len(frame)
+
+
+def test_an_unseen_combination_breaks_fixed_combinations():
+    frame = orders()
+    swapped = frame.assign(region=np.where(frame["shop"] == "west-1", "north", frame["region"]))
+    rule = constraints.parse([RULES[2]])
+    share, _ = constraints.share_held(rule, swapped, frame)
+    assert share == pytest.approx(1 - (frame["shop"] == "west-1").mean())
+
+
+def test_a_rule_real_rows_break_is_refused_with_the_count():
+    frame = orders()
+    frame.loc[:2, "paid"] = frame.loc[:2, "total"] + 1
+    schema = infer_schema(frame)
+    with pytest.raises(SynthgenError, match=r"'total >= paid' is broken by 3 of 400 real rows; fix those rows"):
+        constraints.declared(RULES, schema, frame, "orders.csv")
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"kind": "inequality", "low": "shop", "high": "total"}, "column 'shop' is categorical; inequality needs"),
+        ({"kind": "fixed_combinations", "columns": ["shop", "total"]}, "'total' is numeric; fixed_combinations"),
+        ({"kind": "range", "column": "age", "low": 5, "high": 1}, "is empty; give low <= high"),
+        ({"kind": "range", "column": "nope", "low": 0}, "column 'nope' is not in the schema"),
+        ({"kind": "inequality", "low": "ordered", "high": "total"}, "compares a datetime with a number"),
+        ({"kind": "range", "column": "returned"}, "'returned' is the target column"),
+    ],
+)
+def test_a_rule_on_the_wrong_columns_is_refused_naming_them(rule, message):
+    frame = orders()
+    schema = infer_schema(frame, "returned")
+    with pytest.raises(SynthgenError, match=message):
+        constraints.declared([rule], schema, frame, "orders.csv")
+
+
+def test_a_column_rebuilt_twice_or_a_cycle_is_refused():
+    frame = orders()
+    twice = [RULES[1], {"kind": "inequality", "low": "age", "high": "total"}]
+    with pytest.raises(SynthgenError, match="'total' is rebuilt by two constraints"):
+        constraints.declared(twice, infer_schema(frame), frame, "orders.csv")
+    cycle = [RULES[1], {"kind": "inequality", "low": "total", "high": "paid"}]
+    with pytest.raises(SynthgenError, match="form a cycle; drop one"):
+        constraints.check_columns(constraints.parse(cycle), infer_schema(frame), "orders.csv")
+
+
+def test_ingest_proposes_the_rules_every_row_keeps_and_not_what_ranges_imply():
+    frame = orders().assign(id_like=lambda f: f["total"] + 10_000)  # always above total, by its range alone
+    proposed = constraints.propose(frame, infer_schema(frame, "returned", {"shop": ColumnOverride(kind="categorical")}))
+    assert {"kind": "inequality", "low": "ordered", "high": "delivered"} in proposed
+    assert {"kind": "inequality", "low": "paid", "high": "total"} in proposed
+    assert {"kind": "fixed_combinations", "columns": ["shop", "region"]} in proposed
+    assert not any(r.get("high") == "id_like" for r in proposed)
+    assert not any("returned" in r.get("columns", []) for r in proposed)  # the target is never constrained
