@@ -170,6 +170,7 @@ def _default_checks() -> dict[str, CheckParams]:
         "sequence_near_copies": CheckParams(threshold=PRIVACY_ALPHA),
         "sequence_membership_inference": CheckParams(threshold=PRIVACY_ALPHA),
         "sequence_expectations": CheckParams(threshold=1.0),
+        "sequence_constraints": CheckParams(threshold=1.0),
         # images
         "fid": CheckParams(threshold=10.0, level="warn"),
         "kid": CheckParams(threshold=0.05, level="warn"),

@@ -8,7 +8,12 @@ encoder keeps it by construction (encoding/constrained.py), never by throwing ro
 - fixed_combinations: the columns are modelled as one category of their joint values, so only
   combinations real rows hold (5 or more of them: value protection) come out;
 - range `low <= column <= high`: decoded values are clipped into the range.
-Ingest proposes the inequalities and fixed combinations that hold on every real row (`propose`);
+Sensor data has rules per entity instead (each over a whole series, on its real steps):
+- normalized: each entity's channel has mean 0 and standard deviation 1; every synthetic series is
+  standardised after sampling;
+- monotone: each entity's channel never goes down (or, `decreasing`, never up); every synthetic
+  series' values are sorted along time, which keeps its values and only reorders the noise.
+Ingest proposes the rules that hold on every real row or entity (`propose`, `propose_sequences`);
 they are enforced only once copied into the spec.
 """
 
@@ -16,13 +21,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from synthgen.errors import SynthgenError
+
+log = logging.getLogger(__name__)
 
 MAX_PROPOSED = 20  # more than this many candidates is noise, not a rule the user wants to read
 PROPOSE_MAX_CATEGORIES = 1000  # fixed combinations are looked for among columns with at most this many values
@@ -128,17 +137,108 @@ class FixedCombinations(_Rule):
         return f"fixed combinations of {', '.join(self.columns)}"
 
 
-Constraint = Annotated[Inequality | Range | FixedCombinations, Field(discriminator="kind")]
+NORMALIZED_TOLERANCE = 1e-4  # float32 storage and 6-digit exports leave about 1e-6 of each
+
+
+class _SequenceRule(_Rule):
+    """A rule over each entity's whole series of some channels (sensor data)."""
+
+    channels: list[str] = Field(min_length=1)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.channels
+
+    def holds(self, frame: pd.DataFrame) -> np.ndarray:  # judged per entity (entities_held), not per row
+        return np.ones(len(frame), dtype=bool)
+
+    def entities(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Per entity, whether its series keep the rule: values (entities, length, channels) of these
+        channels only, `lengths` its real steps."""
+        raise NotImplementedError
+
+    def enforce(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _masked(values: np.ndarray, lengths: np.ndarray) -> np.ma.MaskedArray:
+    pad = np.arange(values.shape[1])[None, :, None] >= lengths[:, None, None]
+    return np.ma.masked_array(values.astype(np.float64), np.broadcast_to(pad, values.shape))
+
+
+class Normalized(_SequenceRule):
+    """Each entity's channel has mean 0 and standard deviation 1 over its real steps (`ddof` 0 or 1;
+    null: ingest finds the one the data keeps)."""
+
+    kind: Literal["normalized"] = "normalized"
+    ddof: Literal[0, 1] | None = None
+
+    def entities(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        x = _masked(values, lengths)
+        mean, std = x.mean(axis=1), x.std(axis=1, ddof=self.ddof or 0)
+        ok = (np.abs(mean) <= NORMALIZED_TOLERANCE) & (np.abs(std - 1) <= NORMALIZED_TOLERANCE)
+        return np.ma.filled(ok, False).all(axis=1)
+
+    def enforce(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        x = _masked(values, lengths)
+        std = x.std(axis=1, ddof=self.ddof or 0, keepdims=True)
+        scaled = (x - x.mean(axis=1, keepdims=True)) / np.ma.where(std > 0, std, 1.0)
+        return np.where(x.mask, values, np.ma.filled(scaled, 0.0)).astype(values.dtype)
+
+    def describe(self) -> str:
+        return f"each entity's {', '.join(self.channels)} normalised (mean 0, std 1, ddof {self.ddof})"
+
+
+class Monotone(_SequenceRule):
+    """Each entity's channel never decreases along time (a counter, an odometer), or never increases."""
+
+    kind: Literal["monotone"] = "monotone"
+    direction: Literal["increasing", "decreasing"] = "increasing"
+
+    def entities(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        steps = np.diff(values.astype(np.float64), axis=1) * (1 if self.direction == "increasing" else -1)
+        real = np.arange(1, values.shape[1])[None, :, None] < lengths[:, None, None]
+        return ((steps >= 0) | ~real).all(axis=(1, 2))
+
+    def enforce(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        out = values.copy()
+        for i, n in enumerate(lengths):
+            ordered = np.sort(values[i, :n], axis=0)
+            out[i, :n] = ordered if self.direction == "increasing" else ordered[::-1]
+            out[i, n:] = out[i, n - 1]  # the padding repeats the last real step
+        return out
+
+    def describe(self) -> str:
+        return f"each entity's {', '.join(self.channels)} {self.direction}"
+
+
+SEQUENCE_RULES = (Normalized, Monotone)
+Constraint = Annotated[Inequality | Range | FixedCombinations | Normalized | Monotone, Field(discriminator="kind")]
 _ADAPTER = TypeAdapter(list[Constraint])
 
 
-def parse(rules: list[dict[str, Any]] | list[Any]) -> list[Inequality | Range | FixedCombinations]:
+def parse(rules: list[dict[str, Any]] | list[Any]) -> list[Any]:
     """Rules from the spec or a saved schema (dicts) to typed rules."""
     return _ADAPTER.validate_python([r if isinstance(r, dict) else r.model_dump(by_alias=True) for r in rules])
 
 
 def dump(rules: list[Any]) -> list[dict[str, Any]]:
     return [r.model_dump(by_alias=True, exclude_none=True) for r in rules]
+
+
+def proposals(found: list[dict[str, Any]], declared: list[dict[str, Any]], unit: str) -> dict[str, Any]:
+    """What ingest records of the rules it found that the spec does not declare (layout.json's
+    `proposed_constraints`), logged as YAML to paste into the spec; never enforced from there."""
+    new = [rule for rule in found if rule not in declared]
+    if new:
+        log.info(
+            "ingest: %d constraint(s) hold on every real %s; copy those you mean into the spec's constraints: "
+            "to enforce them:\n%s",
+            len(new),
+            unit,
+            yaml.safe_dump(new, sort_keys=False).rstrip(),
+        )
+    return {"proposed_constraints": new} if new else {}
 
 
 def check_columns(rules: list[Any], schema: Any, where: str) -> None:
@@ -257,3 +357,81 @@ def propose(frame: pd.DataFrame, schema: Any) -> list[dict[str, Any]]:
         if (pairs.groupby(a)[b].nunique() == 1).all() or (pairs.groupby(b)[a].nunique() == 1).all():
             proposals.append(FixedCombinations(columns=[a, b]).model_dump(by_alias=True))
     return proposals[:MAX_PROPOSED]
+
+
+def entities_held(
+    rules: list[Any], values: np.ndarray, lengths: np.ndarray, channels: list[str]
+) -> tuple[float, dict[str, float]]:
+    """Share of entities that keep every sequence rule, and per rule; values (entities, length,
+    channels) in the layout's channel order."""
+    every, per_rule = np.ones(len(values), dtype=bool), {}
+    for rule in rules:
+        index = [channels.index(c) for c in rule.channels]
+        held = rule.entities(values[:, :, index], lengths)
+        per_rule[rule.describe()] = float(held.mean()) if len(held) else 1.0
+        every &= held
+    return (float(every.mean()) if len(every) else 1.0), per_rule
+
+
+def enforce_sequences(rules: list[Any], values: np.ndarray, lengths: np.ndarray, channels: list[str]) -> np.ndarray:
+    """Synthetic series made to keep every sequence rule (post-processing: under DP it costs nothing)."""
+    for rule in rules:
+        index = [channels.index(c) for c in rule.channels]
+        values[:, :, index] = rule.enforce(values[:, :, index], lengths)
+    return values
+
+
+def declared_sequences(
+    rules: list[Any], channels: list[str], values: np.ndarray, lengths: np.ndarray, where: str
+) -> list[dict[str, Any]]:
+    """The spec's sequence rules, each checked on every real entity (and `normalized`'s ddof found
+    when not given), as the layout stores them."""
+    typed = parse(rules)
+    for rule in typed:
+        unknown = [c for c in rule.channels if c not in channels]
+        if unknown:
+            raise SynthgenError(
+                f"{where}: constraint {rule.kind}: {unknown} are not channels; channels are: {', '.join(channels)}"
+            )
+        if isinstance(rule, Normalized) and rule.ddof is None:
+            index = [channels.index(c) for c in rule.channels]
+            kept = [
+                d for d in (0, 1) if rule.model_copy(update={"ddof": d}).entities(values[:, :, index], lengths).all()
+            ]
+            rule.ddof = kept[0] if kept else 0
+        held = entities_held([rule], values, lengths, channels)[0]
+        if held < 1:
+            broken = round((1 - held) * len(values))
+            raise SynthgenError(
+                f"{where}: constraint {rule.describe()!r} is broken by {broken} of {len(values)} real entities; "
+                "fix those entities or drop the constraint from the spec"
+            )
+    return dump(typed)
+
+
+def propose_sequences(channels: list[str], values: np.ndarray, lengths: np.ndarray) -> list[dict[str, Any]]:
+    """Sequence rules every real entity keeps: normalised channels, and monotone ones (that move)."""
+    if len(values) == 0 or lengths.max() < 3:
+        return []
+    proposals: list[dict[str, Any]] = []
+    normalized = []
+    for ddof in (0, 1):
+        normalized = [
+            c
+            for i, c in enumerate(channels)
+            if Normalized(channels=[c], ddof=ddof).entities(values[:, :, [i]], lengths).all()
+        ]
+        if normalized:
+            proposals.append(Normalized(channels=normalized, ddof=ddof).model_dump())
+            break
+    for direction in ("increasing", "decreasing"):
+        found = [
+            c
+            for i, c in enumerate(channels)
+            if c not in normalized
+            and np.ptp(values[:, :, i]) > 0
+            and Monotone(channels=[c], direction=direction).entities(values[:, :, [i]], lengths).all()
+        ]
+        if found:
+            proposals.append(Monotone(channels=found, direction=direction).model_dump())
+    return proposals

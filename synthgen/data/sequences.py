@@ -12,7 +12,7 @@ attribute that changes within an entity. Sequences longer than `max_length` are 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +43,18 @@ class SequenceLayout:
     length: int = 0  # padded length (the longest sequence, capped at max_length)
     classes: list[Any] = field(default_factory=list)
     dtypes: dict[str, str] = field(default_factory=dict)
+    constraints: list[dict[str, Any]] = field(default_factory=list)  # the spec's, checked (data/constraints.py)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        return out if self.constraints else {k: v for k, v in out.items() if k != "constraints"}  # older bytes stay
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SequenceLayout:
-        return cls(**{k: v for k, v in data.items() if k != "split"})  # how ingest split is the prepared data's
+        """Its own fields only: layout.json also holds what ingest adds about the prepared data (the split,
+        proposed constraints)."""
+        own = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in own})
 
     @property
     def columns(self) -> list[str]:

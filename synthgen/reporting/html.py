@@ -213,13 +213,13 @@ def write_report(
     return write_page(sections, title, out_dir)
 
 
-def constraints_table(metrics: dict[str, Any]) -> str:
-    """Each declared rule and the share of synthetic rows that keep it (the `constraints` check)."""
-    held = (metrics["checks"].get("constraints", {}).get("details") or {}).get("held") or {}
+def constraints_table(metrics: dict[str, Any], check: str = "constraints", unit: str = "rows") -> str:
+    """Each declared rule and the share of synthetic rows (or entities) that keep it."""
+    held = (metrics["checks"].get(check, {}).get("details") or {}).get("held") or {}
     if not held:
         return "<p>No constraints declared (the spec's <code>constraints:</code>; ingest logs the ones it found).</p>"
     rows = [[rule, f"{share:.4f}"] for rule, share in held.items()]
-    return _table(["rule", "share of synthetic rows that keep it"], rows, "constraints")
+    return _table(["rule", f"share of synthetic {unit} that keep it"], rows, "constraints")
 
 
 def loss_section(out_dir: Path) -> list[str]:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from synthgen.data.sequences import SequenceLayout
 from synthgen.reporting import figures
-from synthgen.reporting.html import escape, loss_section, verdict_table, write_dcr_plot, write_page
+from synthgen.reporting.html import constraints_table, escape, loss_section, verdict_table, write_dcr_plot, write_page
 
 TRACES_PER_SIDE = 3
 
@@ -62,4 +62,5 @@ def write_sequence_report(
             f'<img id="dcr" alt="DCR histogram" src="{figures.dcr_histogram(*distances)}">',
         ]
         write_dcr_plot(*distances, out_dir / "dcr.csv")
+    sections += ["<h2>Constraints</h2>", constraints_table(metrics, "sequence_constraints", "entities")]
     return write_page(sections + loss_section(out_dir), title, out_dir)

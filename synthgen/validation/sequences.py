@@ -17,6 +17,7 @@ import torch
 from scipy.stats import ks_2samp
 from torch import nn
 
+from synthgen.data import constraints
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Cached, Check, CheckSkipped, Context, Outcome
 from synthgen.validation.expectations import Expectations
@@ -47,6 +48,8 @@ class SequenceContext(Cached):
     out_dir: Path
     tables: Context  # the long tables and their schema, for the schema checks
     cache: dict[str, Any] = field(default_factory=dict)
+    # the layout's constraints and the unscaled (values, lengths) of train, holdout and synthetic
+    constraints: dict[str, Any] = field(default_factory=dict)
 
 
 def _steps(seqs: Sequences) -> np.ndarray:
@@ -236,6 +239,30 @@ def nearest_distances(ctx: SequenceContext) -> tuple[np.ndarray, np.ndarray]:
 SequenceDCRShare, SequenceNearCopies, SequenceMembershipInference = distance_tests(
     "sensor", "sequence_", "sequences", sequence_distances, " (any time shift)"
 )
+
+
+@CHECKS.register("sequence_constraints")
+class SequenceConstraints(Check):
+    name = "sequence_constraints"
+    modality = "sensor"
+    kind = "schema"
+    direction = "higher_is_better"
+    description = "share of synthetic entities that keep every declared constraint (1 when none is declared)"
+
+    def _share(self, ctx: SequenceContext, which: str) -> tuple[float, dict[str, float]]:
+        found = ctx.constraints
+        rules = constraints.parse(found["rules"])
+        return constraints.entities_held(rules, *found[which], found["channels"])
+
+    def compute(self, ctx: SequenceContext) -> Outcome:
+        if not ctx.constraints:
+            return Outcome(1.0, {"constraints": 0})
+        share, per_rule = self._share(ctx, "synthetic")
+        return Outcome(share, {"constraints": len(per_rule), "held": {k: round(v, 6) for k, v in per_rule.items()}})
+
+    def real_floor(self, ctx: Any) -> tuple[float, float] | None:
+        """The holdout's own share: only lower when validate is given other data than ingest checked."""
+        return self._share(ctx, "synthetic")[0], self._share(ctx, "holdout")[0]
 
 
 @CHECKS.register("sequence_expectations")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
+from synthgen.data import constraints
 from synthgen.data.schema import infer_schema
 from synthgen.data.sequences import SequenceLayout, clean_long, infer_layout, read_sensor, split_entities, to_arrays
 from synthgen.errors import SynthgenError
@@ -34,6 +35,7 @@ class Sensor:
     unit = "entities"
     splits = ("stratified", "row_hash")  # ingest.split values: row_hash assigns each row or entity alone
     distributed_sampling = False
+    constraint_kinds = ("normalized", "monotone")  # per entity (data/constraints.py)
 
     def ingest(self, spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:
         """Raw sensor file → checked, regular long tables split by entity."""
@@ -43,6 +45,12 @@ class Sensor:
         frame = read_sensor(source)
         layout = infer_layout(frame, spec.entity, spec.time, spec.target, spec.channels, spec.static, str(source))
         frame = clean_long(frame, layout, spec.rate, spec.max_length, where=str(source))
+        arrays = to_arrays(frame, layout)
+        layout.constraints = constraints.declared_sequences(
+            spec.constraints, layout.channels, arrays.values, arrays.lengths, str(source)
+        )
+        found = constraints.propose_sequences(layout.channels, arrays.values, arrays.lengths)
+        proposed = constraints.proposals(found, layout.constraints, "entity")
         train, holdout = split_entities(
             frame, layout, params.holdout_fraction, seed, params.min_holdout_rows, str(source), params.split
         )
@@ -53,8 +61,9 @@ class Sensor:
             entities=frame[entity].nunique(), train=train[entity].nunique(), holdout=holdout[entity].nunique()
         )
         summary.update(channels=len(layout.channels), static=len(layout.static), length=layout.length)
-        recorded = {**layout.to_json(), **({"split": params.split} if params.split != "stratified" else {})}
-        return recorded, {**summary, "target": spec.target, "split": params.split}
+        recorded = {**layout.to_json(), **({"split": params.split} if params.split != "stratified" else {}), **proposed}
+        done = {"target": spec.target, "split": params.split, "constraints": len(layout.constraints)}
+        return recorded, {**summary, **done, "proposed_constraints": len(proposed.get("proposed_constraints", []))}
 
     def fit(
         self, prepared: Prepared, data: Path, params: TrainParams, seed: int, spec: DatasetSpec, schema: Path | None
@@ -101,6 +110,13 @@ class Sensor:
             job.out_dir,
             Context(*steps, table_schema, job.seed, job.out_dir),
         )
+        if layout.constraints:  # judged on the real scale, entity by entity
+            arrays = [to_arrays(f, layout) for f in (real, holdout, *([] if problems else [synthetic]))]
+            ctx.constraints = {
+                "rules": layout.constraints,
+                "channels": layout.channels,
+                **dict(zip(("train", "holdout", "synthetic"), ((a.values, a.lengths) for a in arrays), strict=False)),
+            }
         counts = {
             "train": real[layout.entity].nunique(),
             "holdout": holdout[layout.entity].nunique(),

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from synthgen.config import TrainParams
+from synthgen.data import constraints
 from synthgen.data.schema import ColumnOverride
 from synthgen.data.sequences import LENGTH, SequenceArrays, SequenceLayout, to_arrays, to_long
 from synthgen.encoding.protection import protected_grid, protected_offset
@@ -195,6 +196,8 @@ class SequenceSynthesizer(BaseSynthesizer):
             tensors = [torch.as_tensor(a[batch.rows], device=batch.device) for a in (labels, mask, encoded)]
             parts.append(model.sample(*tensors, batch.generator).cpu().numpy())
         values = self._unscale(np.concatenate(parts)) if parts else np.zeros((0, layout.length, len(layout.channels)))
+        rules = constraints.parse(layout.constraints)  # normalised, monotone: kept by post-processing
+        values = constraints.enforce_sequences(rules, values, lengths, layout.channels)
         rng = np.random.default_rng(seed)
         starts = rng.choice(np.asarray(self.meta["starts"]), len(static))
         return to_long(self._fresh_ids(len(static)), values, lengths, static, starts, layout)

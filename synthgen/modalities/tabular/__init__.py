@@ -3,7 +3,6 @@ unit that is split, sampled and judged. Parquet larger than memory is split and 
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from synthgen.config import AugmentParams, DatasetSpec, IngestParams, SampleParams, TrainParams
 from synthgen.data import constraints
@@ -29,7 +27,6 @@ from synthgen.sampling.plan import balance_counts
 from synthgen.synthesizer import rank_batches
 
 __all__ = ["Synthesizer", "Tabular"]
-log = logging.getLogger(__name__)
 
 
 class Tabular:
@@ -49,7 +46,7 @@ class Tabular:
         frame = read_table(source)
         schema = infer_schema(frame, target, spec.columns, where=str(source))
         schema.constraints = constraints.declared(spec.constraints, schema, frame, str(source))
-        proposed = [r for r in constraints.propose(frame, schema) if r not in schema.constraints]
+        proposed = constraints.proposals(constraints.propose(frame, schema), schema.constraints, "row")
         train, holdout = split_train_holdout(
             frame, schema, params.holdout_fraction, seed, params.min_holdout_rows, str(source), params.split
         )
@@ -58,17 +55,9 @@ class Tabular:
         schema.save(out / "schema.json")
         kinds = pd.Series([c.kind for c in schema.columns]).value_counts().to_dict()
         summary = dict(rows=len(frame), train=len(train), holdout=len(holdout), columns=len(schema.columns))
-        layout = {"target": target, **({"split": params.split} if params.split != "stratified" else {})}
-        if proposed:  # never enforced until the user copies them into the spec
-            layout["proposed_constraints"] = proposed
-            log.info(
-                "ingest: %d constraint(s) hold on every real row; copy those you mean into the spec's constraints: "
-                "to enforce them:\n%s",
-                len(proposed),
-                yaml.safe_dump(proposed, sort_keys=False).rstrip(),
-            )
+        layout = {"target": target, **({"split": params.split} if params.split != "stratified" else {}), **proposed}
         done = {"kinds": kinds, "target": target, "split": params.split, "constraints": len(schema.constraints)}
-        return layout, {**summary, **done, "proposed_constraints": len(proposed)}
+        return layout, {**summary, **done, "proposed_constraints": len(proposed.get("proposed_constraints", []))}
 
     @staticmethod
     def _ingest_large(spec: DatasetSpec, out: Path, params: IngestParams, seed: int) -> tuple[dict, dict]:

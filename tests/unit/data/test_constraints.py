@@ -115,3 +115,56 @@ def test_ingest_proposes_the_rules_every_row_keeps_and_not_what_ranges_imply():
     assert {"kind": "fixed_combinations", "columns": ["shop", "region"]} in proposed
     assert not any(r.get("high") == "id_like" for r in proposed)
     assert not any("returned" in r.get("columns", []) for r in proposed)  # the target is never constrained
+
+
+def sensors(n: int = 30, length: int = 20, seed: int = 0):
+    """(values, lengths, channels): a z-normalised channel per series and an odometer."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(10, length + 1, n)
+    values = np.zeros((n, length, 3), dtype=np.float32)
+    for i, k in enumerate(lengths):
+        wave = np.sin(np.linspace(0, 6, k) + rng.uniform(0, 3)) + rng.normal(0, 0.2, k)
+        values[i, :k, 0] = (wave - wave.mean()) / wave.std(ddof=1)  # ddof 1, as R's scale() does
+        values[i, :k, 1] = np.cumsum(rng.exponential(1.0, k)) + rng.uniform(0, 100)
+        values[i, :k, 2] = rng.normal(5, 1, k)
+        values[i, k:] = values[i, k - 1]  # padding repeats the last step
+    return values, lengths, ["ecg", "odometer", "temp"]
+
+
+SEQUENCE_RULES = [{"kind": "normalized", "channels": ["ecg"]}, {"kind": "monotone", "channels": ["odometer"]}]
+
+
+def test_sequence_rules_are_checked_per_entity_and_ddof_is_found():
+    values, lengths, channels = sensors()
+    stored = constraints.declared_sequences(SEQUENCE_RULES, channels, values, lengths, "machines")
+    assert stored[0]["ddof"] == 1
+    broken = values.copy()
+    broken[3, 2, 1] = broken[3, 1, 1] - 1  # one odometer step back
+    broken[5, :, 0] *= 1.1
+    share, per_rule = constraints.entities_held(constraints.parse(stored), broken, lengths, channels)
+    assert share == 1 - 2 / len(values) and per_rule["each entity's odometer increasing"] == 1 - 1 / len(values)
+    with pytest.raises(SynthgenError, match="is broken by 1 of 30 real entities"):
+        constraints.declared_sequences(SEQUENCE_RULES[1:], channels, broken, lengths, "machines")
+    with pytest.raises(SynthgenError, match=r"\['speed'\] are not channels"):
+        constraints.declared_sequences([{"kind": "monotone", "channels": ["speed"]}], channels, values, lengths, "m")
+
+
+def test_enforcing_sequence_rules_makes_any_series_keep_them_and_leaves_padding_a_repeat():
+    _, lengths, channels = sensors()
+    noise = np.random.default_rng(1).normal(3, 2, (len(lengths), 20, 3)).astype(np.float32)
+    rules = constraints.parse([{**SEQUENCE_RULES[0], "ddof": 1}, SEQUENCE_RULES[1]])
+    assert constraints.entities_held(rules, noise, lengths, channels)[0] == 0.0
+    kept = constraints.enforce_sequences(rules, noise.copy(), lengths, channels)
+    assert constraints.entities_held(rules, kept, lengths, channels)[0] == 1.0
+    i = int(np.argmin(lengths))
+    assert np.sort(kept[i, : lengths[i], 1]).tolist() == np.sort(noise[i, : lengths[i], 1]).tolist()  # reordered only
+    assert np.array_equal(kept[:, :, 2], noise[:, :, 2])  # other channels untouched
+
+
+def test_ingest_proposes_the_sequence_rules_every_entity_keeps():
+    values, lengths, channels = sensors()
+    proposed = constraints.propose_sequences(channels, values, lengths)
+    assert proposed == [
+        {"kind": "normalized", "channels": ["ecg"], "ddof": 1},
+        {"kind": "monotone", "channels": ["odometer"], "direction": "increasing"},
+    ]

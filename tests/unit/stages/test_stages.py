@@ -144,7 +144,12 @@ def test_the_spec_constraints_travel_from_ingest_to_the_gate_and_ingest_proposes
     prep = tmp_path / "prep"
     try:
         metrics = stages.validate(
-            prep / "train.parquet", prep / "holdout.parquet", tmp_path / "s.parquet", tmp_path / "v", ValidateParams(), 0
+            prep / "train.parquet",
+            prep / "holdout.parquet",
+            tmp_path / "s.parquet",
+            tmp_path / "v",
+            ValidateParams(),
+            0,
         )
     except GateFailed:  # a 3-epoch model fails on fidelity; the constraints must still hold
         pass
@@ -161,3 +166,40 @@ def test_a_modality_that_keeps_no_constraint_refuses_them(tmp_path):
     spec = DatasetSpec(source="x", modality="image", constraints=[{"kind": "range", "column": "a", "low": 0}])
     with pytest.raises(SynthgenError, match="constraints: range is not kept for image data"):
         stages.ingest(spec, tmp_path / "img", IngestParams(), 0)
+
+
+def test_sensor_constraints_are_checked_at_ingest_kept_by_sampling_and_judged_per_entity(tmp_path):
+    from synthgen.config import DatasetSpec, IngestParams, TrainParams, ValidateParams
+    from tests.unit.data.test_constraints import SEQUENCE_RULES, sensors
+
+    values, lengths, channels = sensors(24)
+    rows = [
+        {"machine": i, "t": t, **dict(zip(channels, values[i, t].tolist(), strict=True))}
+        for i in range(len(values))
+        for t in range(lengths[i])
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "machines.csv", index=False)
+    spec = DatasetSpec(
+        source=str(tmp_path / "machines.csv"), modality="sensor", entity="machine", time="t", constraints=SEQUENCE_RULES
+    )
+    stages.ingest(spec, tmp_path / "prep", IngestParams(), seed=0)
+    layout = json.loads((tmp_path / "prep" / "layout.json").read_text())
+    assert layout["constraints"][0]["ddof"] == 1 and "proposed_constraints" not in layout
+    params = TrainParams(model="sensor_ddpm", epochs=2, batch_size=8, model_config={"sampling_steps": 3})
+    stages.train(tmp_path / "prep" / "train.parquet", tmp_path / "model", params, seed=0, spec=spec)
+    stages.sample(tmp_path / "model", tmp_path / "s.parquet", SampleParams(rows=12), seed=0)
+    prep = tmp_path / "prep"
+    try:
+        stages.validate(
+            prep / "train.parquet",
+            prep / "holdout.parquet",
+            tmp_path / "s.parquet",
+            tmp_path / "v",
+            ValidateParams(),
+            0,
+        )
+    except GateFailed:  # a 2-epoch model fails on fidelity; the rules must hold all the same
+        pass
+    record = json.loads((tmp_path / "v" / "details.json").read_text())["checks"]["sequence_constraints"]
+    assert record["verdict"] == "pass" and record["score"] == 1.0
+    assert len(record["details"]["held"]) == 2

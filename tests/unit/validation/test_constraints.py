@@ -61,3 +61,30 @@ def test_no_declared_constraint_scores_one_and_passes(split, tmp_path):
     plain = infer_schema(train, "returned")
     ctx = Context(train, holdout, holdout, plain, 0, tmp_path)
     assert Constraints().compute(ctx).score == 1.0
+
+
+@pytest.mark.parametrize("share", [0.05, 0.10, 0.20])
+def test_sequence_constraints_pass_fresh_real_entities_and_fail_a_minority_that_breaks_them(tmp_path, share):
+    from synthgen.validation.sequences import SequenceConstraints, SequenceContext, Sequences
+    from tests.unit.data.test_constraints import SEQUENCE_RULES, sensors
+
+    train, holdout, fresh = (sensors(40, seed=s) for s in (0, 1, 2))
+    rules = constraints.declared_sequences(SEQUENCE_RULES, train[2], *train[:2], "machines")
+
+    def context(synthetic):
+        seqs = [Sequences(v, n) for v, n, _ in (train, holdout, synthetic)]
+        ctx = SequenceContext(*seqs, 0, tmp_path, None)
+        ctx.constraints = {"rules": rules, "channels": train[2], "train": train[:2], "holdout": holdout[:2]}
+        ctx.constraints["synthetic"] = synthetic[:2]
+        return ctx
+
+    cfg = configured("sequence_constraints", ValidateParams())
+    good = _judge("sequence_constraints", SequenceConstraints(), context(fresh), cfg.threshold, cfg.level, False)
+    assert good["verdict"] == "pass" and good["score"] == 1.0
+    drifted = fresh[0].copy()
+    bad = np.random.default_rng(0).choice(40, int(share * 40), replace=False)
+    drifted[bad, :, 0] += 0.05  # a drifting mean, as an unconstrained model makes
+    record = _judge(
+        "sequence_constraints", SequenceConstraints(), context((drifted, *fresh[1:])), cfg.threshold, cfg.level, False
+    )
+    assert record["verdict"] == "fail" and record["score"] == pytest.approx(1 - len(bad) / 40)
