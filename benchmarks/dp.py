@@ -76,11 +76,15 @@ def _ours(
     return synth.sample(len(train), seed=seed), {"fit_s": fit_s, "epsilon_spent": spent}
 
 
-def _mostlyai(python: str, train: pd.DataFrame, epsilon: float | None, seed: int) -> tuple[pd.DataFrame, dict]:
+def _mostlyai(
+    python: str, train: pd.DataFrame, epsilon: float | None, seed: int, rows: int | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """mostlyai-engine in its own venv (mostlyai_runner.py): `rows` synthetic rows (default: train's),
+    its fit and in-process sampling seconds, and the epsilon it spent."""
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "train.parquet", Path(tmp) / "synthetic.parquet"
         train.to_parquet(src)
-        cmd = [python, str(RUNNER), str(src), str(out), "--rows", str(len(train)), "--seed", str(seed)]
+        cmd = [python, str(RUNNER), str(src), str(out), "--rows", str(rows or len(train)), "--seed", str(seed)]
         if epsilon is not None:
             cmd += ["--epsilon", str(epsilon)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -89,7 +93,7 @@ def _mostlyai(python: str, train: pd.DataFrame, epsilon: float | None, seed: int
         info = json.loads(proc.stdout.strip().splitlines()[-1])
         dp = info["dp_epsilon_trained"]
         spent = None if epsilon is None else (0.1 * epsilon + dp if dp is not None else None)
-        return pd.read_parquet(out), {"fit_s": info["fit_s"], "epsilon_spent": spent}
+        return pd.read_parquet(out), {"fit_s": info["fit_s"], "sample_s": info["sample_s"], "epsilon_spent": spent}
 
 
 def _like(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:

