@@ -209,16 +209,22 @@ def run(dataset: str, seed: int, models: list[str] | None, mostlyai_python: str 
     return rows
 
 
-def _markdown(results: pd.DataFrame, seed: int) -> str:
+def _markdown(results: pd.DataFrame, seed: int, command: str = "python benchmarks/tabular.py") -> str:
     lines = section_header(
         "Tabular",
-        f"command: `python benchmarks/tabular.py` (seed {seed}; synthetic rows = train rows; "
-        f"sampling speed over {THROUGHPUT_ROWS:,} rows; SDV synthesizers at their defaults)",
+        f"command: `{command}` (seed {seed}; synthetic rows = train rows; "
+        f"sampling speed over {THROUGHPUT_ROWS:,} rows; SDV synthesizers and mostlyai-engine at their defaults; "
+        "mostlyai-engine's sampling speed is its own generate step's)",
         'scores: synthgen\'s checks (README, "Checks"): quality = mean of column shapes and pair trends '
         "(higher is better; error = 1 - score); detection: GBM real-vs-synthetic AUC, 0.5 ideal; utility: "
         "TSTR/TRTR; dcr_share, near_copies, exact_copies, membership_inference: p-values of the calibrated "
         'privacy tests against unseen real rows (README, "Checks and the gate"; the gate fails under 0.001).',
-        "data sets: " + "; ".join(f"`{name}`: {d.origin}, target `{d.target}`" for name, d in DATASETS.items()),
+        "data sets: "
+        + "; ".join(
+            f"`{name}`: {d.origin}, target `{d.target}`"
+            for name, d in DATASETS.items()
+            if name in set(results["dataset"])
+        ),
     )
     for dataset, part in results.groupby("dataset", sort=False):
         table = part[["model", "fit_s", "sample_rows_per_s", *REPORTED]].copy()
@@ -236,11 +242,14 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", help="run only models whose label contains one of these")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mostlyai-python", help="python of a venv with mostlyai-engine (benchmarks/dp.py)")
+    parser.add_argument("--section", default="tabular", help="RESULTS.md section to (re)write")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     quiet_logging()
     run_one = lambda d: run(d, args.seed, args.models, args.mostlyai_python)  # noqa: E731
-    run_datasets("tabular", args.datasets, run_one, _markdown, args.seed, args.out)
+    command = "python benchmarks/tabular.py " + " ".join(sys.argv[1:])
+    markdown = lambda results, seed: _markdown(results, seed, command.strip())  # noqa: E731
+    run_datasets(args.section, args.datasets, run_one, markdown, args.seed, args.out)
 
 
 if __name__ == "__main__":
