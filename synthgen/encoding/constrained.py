@@ -27,11 +27,10 @@ class GapEncoder:
     def __init__(self, rule: Inequality, low: ColumnSchema, high: ColumnSchema, state: dict[str, Any] | None) -> None:
         self.rule, self.low, self.high = rule, low, high
         kind = "integer" if low.kind == high.kind == "integer" else "numeric"
-        # Names of their own, so declared DP bounds of the high column are never taken for the gap's.
+        # The gap has a name of its own, so declared DP bounds of the high column are never taken for
+        # the gap's; the second part holds high's own values, so high's declared bounds are its bounds.
         gap_col = ColumnSchema(f"{high.name} - {low.name}", kind, "float64")
-        alone_col = ColumnSchema(
-            f"{high.name} where {low.name} is missing", high.kind, high.dtype, None, None, high.datetime_format
-        )
+        alone_col = ColumnSchema(high.name, high.kind, high.dtype, None, None, high.datetime_format)
         state = state or {}
         self.gap = NumericEncoder(gap_col, state.get("gap"))
         self.alone = NumericEncoder(alone_col, state.get("alone")) if state.get("alone", True) is not None else None
@@ -47,11 +46,15 @@ class GapEncoder:
         gaps, alone = self._parts(frame)
         self.gap.fit(gaps) if private is None else self.gap.fit_private(gaps, private)
         self.high_missing = bool(frame[self.high.name].isna().any()) if private is None else True
-        # Whether low is ever missing decides the layout; under DP a second part is always there.
+        # Whether low is ever missing decides the layout; under DP a second part is always there,
+        # and its statistics are the whole high column's (the rows whose low is missing may be none).
         if private is None and alone.isna().all():
             self.alone = None
         elif self.alone is not None:
-            self.alone.fit(alone) if private is None else self.alone.fit_private(alone, private)
+            if private is None:
+                self.alone.fit(alone)
+            else:
+                self.alone.fit_private(frame[self.high.name].reset_index(drop=True), private)
         return self
 
     def fit_private(self, frame: pd.DataFrame, private: PrivateFit) -> GapEncoder:
