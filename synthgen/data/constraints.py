@@ -45,8 +45,9 @@ class _Rule(BaseModel):
     def columns(self) -> list[str]:
         raise NotImplementedError
 
-    def holds(self, frame: pd.DataFrame) -> np.ndarray:
-        """Per row, whether the rule holds (a missing value breaks no rule)."""
+    def holds(self, frame: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
+        """Per row of `frame`, whether the rule holds (a missing value breaks none); `real` is the
+        real table the rule is learnt from, which only a fixed combination reads."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -73,7 +74,7 @@ class Inequality(_Rule):
     def columns(self) -> list[str]:
         return [self.low, self.high]
 
-    def holds(self, frame: pd.DataFrame) -> np.ndarray:
+    def holds(self, frame: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
         low, high = _numbers(frame[self.low]), _numbers(frame[self.high])
         return np.isnan(low) | np.isnan(high) | (high >= low)
 
@@ -93,7 +94,7 @@ class Range(_Rule):
     def columns(self) -> list[str]:
         return [self.column]
 
-    def holds(self, frame: pd.DataFrame) -> np.ndarray:
+    def holds(self, frame: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
         x = _numbers(frame[self.column])
         low = -np.inf if self.low is None else self.low
         high = np.inf if self.high is None else self.high
@@ -128,11 +129,8 @@ class FixedCombinations(_Rule):
         rows = zip(*(frame[c].astype(object) for c in self.columns), strict=True)
         return pd.Series([json.dumps([_native(v) for v in row]) for row in rows], dtype=object)
 
-    def holds_against(self, frame: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
+    def holds(self, frame: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
         return self.keys(frame).isin(set(self.keys(real))).to_numpy()
-
-    def holds(self, frame: pd.DataFrame) -> np.ndarray:  # on its own a frame holds its own combinations
-        return np.ones(len(frame), dtype=bool)
 
     def describe(self) -> str:
         return f"fixed combinations of {', '.join(self.columns)}"
@@ -150,8 +148,8 @@ class _SequenceRule(_Rule):
     def columns(self) -> list[str]:
         return self.channels
 
-    def holds(self, frame: pd.DataFrame) -> np.ndarray:  # judged per entity (entities_held), not per row
-        return np.ones(len(frame), dtype=bool)
+    def holds(self, frame: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:  # judged per entity instead
+        raise TypeError(f"{self.kind} is judged per entity: use entities_held")
 
     def entities(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Per entity, whether its series keep the rule: values (entities, length, channels) of these
@@ -303,7 +301,7 @@ def _check_no_cycle(inequalities: list[Inequality], where: str) -> None:
 def check_real_rows(rules: list[Any], frame: pd.DataFrame, where: str) -> None:
     """A declared rule that real rows break is a wrong rule (or wrong data): say how many, and stop."""
     for rule in rules:
-        broken = int((~rule.holds(frame)).sum())
+        broken = int((~rule.holds(frame, frame)).sum())
         if broken:
             raise SynthgenError(
                 f"{where}: constraint {rule.describe()!r} is broken by {broken} of {len(frame)} real rows; "
@@ -323,7 +321,7 @@ def share_held(rules: list[Any], synthetic: pd.DataFrame, real: pd.DataFrame) ->
     """Share of rows that keep every rule, and per rule (fixed combinations judged against `real`)."""
     per_rule, every = {}, np.ones(len(synthetic), dtype=bool)
     for rule in rules:
-        held = rule.holds_against(synthetic, real) if isinstance(rule, FixedCombinations) else rule.holds(synthetic)
+        held = rule.holds(synthetic, real)
         per_rule[rule.describe()] = float(held.mean()) if len(held) else 1.0
         every &= held
     return (float(every.mean()) if len(every) else 1.0), per_rule
@@ -356,7 +354,7 @@ def propose(frame: pd.DataFrame, schema: Any) -> list[dict[str, Any]]:
         pairs = frame[[a, b]].dropna()
         if len(pairs) < 10 or pairs[a].nunique() == len(pairs) or pairs[b].nunique() == len(pairs):
             continue
-        if (pairs.groupby(a)[b].nunique() == 1).all() or (pairs.groupby(b)[a].nunique() == 1).all():
+        if _one_decides_the_other(pairs, a, b):
             proposals.append(FixedCombinations(columns=[a, b]).model_dump(by_alias=True))
     return [rule for rule in proposals if _decides_everywhere(rule, full)][:MAX_PROPOSED]
 
@@ -364,9 +362,13 @@ def propose(frame: pd.DataFrame, schema: Any) -> list[dict[str, Any]]:
 def _decides_everywhere(rule: dict[str, Any], frame: pd.DataFrame) -> bool:
     """Whether a rule found on a sample holds on every row of the whole table."""
     if rule["kind"] == "inequality":
-        return bool(Inequality(**rule).holds(frame).all())
+        return bool(Inequality(**rule).holds(frame, frame).all())
     a, b = rule["columns"]
-    pairs = frame[[a, b]].dropna()
+    return _one_decides_the_other(frame[[a, b]].dropna(), a, b)
+
+
+def _one_decides_the_other(pairs: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether each value of one column goes with a single value of the other (zip code -> city)."""
     return bool((pairs.groupby(a)[b].nunique() == 1).all() or (pairs.groupby(b)[a].nunique() == 1).all())
 
 
