@@ -21,12 +21,15 @@ def rare_values(values: np.ndarray, k: int = PROTECT_K) -> np.ndarray:
 
 def protected_grid(sorted_values: np.ndarray, max_points: int, k: int = PROTECT_K) -> np.ndarray:
     """At most `max_points` non-decreasing grid points, each the mean of k or more consecutive sorted
-    values; a point that lands exactly on a rare value moves part of the way to its neighbour."""
+    values; a point that lands exactly on a rare value moves part of the way to its neighbour. A block
+    of one repeated value is that value's exact float (its mean can be an ulp off, and the encoder
+    would then miss the tie and pile the whole point mass onto one end of it)."""
     n = len(sorted_values)
     if n == 0:
         return sorted_values
     points = max(1, min(max_points, n // k))
-    grid = np.array([block.mean() for block in np.array_split(sorted_values, points)])
+    blocks = np.array_split(sorted_values, points)
+    grid = np.array([block[0] if block[0] == block[-1] else block.mean() for block in blocks])
     rare = rare_values(sorted_values, k)
     for fraction in (0.5, 0.3, 0.2, 0.1):  # a move can land on another rare value: move again, less
         hit = np.flatnonzero(np.isin(grid, rare))
