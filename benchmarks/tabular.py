@@ -169,7 +169,8 @@ def _candidates(data: Dataset, wanted: list[str] | None, mostlyai_python: str | 
     target = data.target
     ours = {f"synthgen {m}": (lambda tr, s, m=m: _ours(m, data.columns)(tr, s, target)) for m in MODELS.names()}
     # The peers never see the target; ours also runs without it, to show what --target buys.
-    ours["synthgen tabular_ar (no --target)"] = lambda tr, s: _ours("tabular_ar", data.columns)(tr, s, None)
+    default = load_params(REPO / "params.yaml").train.model
+    ours[f"synthgen {default} (no --target)"] = lambda tr, s: _ours(default, data.columns)(tr, s, None)
     theirs = {f"SDV {m.removesuffix('Synthesizer')}": _sdv(m) for m in SDV_MODELS}
     if mostlyai_python:
         theirs["mostlyai-engine TabularARGN"] = _mostlyai(mostlyai_python)

@@ -81,7 +81,7 @@ class PrivacyParams(Section):
 class TrainParams(Section):
     """Which model learns the table and with what budget."""
 
-    model: str = Field("tabular_ar", description="registered model name")
+    model: str = Field("tabular_mlp_ar", description="registered model name")
     epochs: int | None = Field(None, ge=1, description="passes over train; null = the model's default budget")
     batch_size: int = Field(256, ge=1)
     max_rows: int = Field(

@@ -76,7 +76,13 @@ def mixed() -> pd.DataFrame:
 @pytest.fixture()
 def fast_train() -> TrainParams:
     """A budget small enough for unit tests; real Lightning training all the same."""
-    return TrainParams(epochs=3, batch_size=64, validation_fraction=0.0, model_config={"width": 32, "depth": 1})
+    return TrainParams(epochs=3, batch_size=64, validation_fraction=0.0, model_config={"hidden": 32, "embedding": 8})
+
+
+@pytest.fixture()
+def fast_private_train(fast_train: TrainParams) -> TrainParams:
+    """fast_train for DP runs: tabular_ar, the table model with a DP-SGD path (no privacy set yet)."""
+    return fast_train.model_copy(update={"model": "tabular_ar", "model_config_": {"width": 32, "depth": 1}})
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +95,6 @@ def staged(tmp_path_factory, penguins) -> Path:
     penguins.to_csv(root / "p.csv", index=False)
     spec = DatasetSpec(source=str(root / "p.csv"), target="species")
     stages.ingest(spec, root / "prep", IngestParams(), seed=0)
-    params = TrainParams(epochs=2, batch_size=128, validation_fraction=0.0, model_config={"width": 16, "depth": 1})
+    params = TrainParams(epochs=2, batch_size=128, validation_fraction=0.0, model_config={"hidden": 16, "embedding": 8})
     stages.train(root / "prep" / "train.parquet", root / "model", params, seed=0, spec=spec)
     return root

@@ -1,25 +1,21 @@
 """An autoregressive transformer over columns: one token per encoded block, sampled block by block.
 
-Tokens come from the shared encoding: a category block's slot, a missing flag's two states, and a
-numeric score's bin among `bins` equal-probability bins (the encoder made every numeric standard
-normal, so equal bins in Φ(z) hold equal shares of rows). A bin is decoded to a uniform draw inside
-it, which the encoder's inverse maps back onto the column's own quantiles and value grid. The class
-is the first token, so conditioning is a prefix rather than rejection.
+Tokens, their loss and their decoding are shared with `tabular_mlp_ar` (models/tokens.py). The class
+is the first token, so conditioning is a prefix rather than rejection. Under DP-SGD it is the model
+to use: every layer has Opacus per-sample gradients.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from synthgen.models.base import Blocks, ModelConfig, TabularModel
+from synthgen.models.base import Blocks
+from synthgen.models.tokens import TokenConfig, TokenModel, draw_tokens
 from synthgen.registry import MODELS
-
-MIN_BINS, MAX_BINS = 16, 64
 
 
 class _CausalBlock(nn.Module):
@@ -51,62 +47,32 @@ class _CausalBlock(nn.Module):
         return h + self.drop(self.ff(self.norm_ff(h)))
 
 
-class TabularARConfig(ModelConfig):
+class TabularARConfig(TokenConfig):
     width: int = 64
     depth: int = 2
     heads: int = 4
     dropout: float = 0.1
-    bins: int | None = None  # None: about sqrt(train rows), between 16 and 64 (finer bins overfit small tables)
-    temperature: float = 1.0
 
 
 @MODELS.register("tabular_ar")
-class TabularAR(TabularModel):
+class TabularAR(TokenModel):
     Config = TabularARConfig
     default_steps = 3000
     supports_dp = True
 
-    @classmethod
-    def sized_config(cls, config: dict[str, Any], n_rows: int) -> dict[str, Any]:
-        if config.get("bins") is None:
-            config = {**config, "bins": int(np.clip(round(np.sqrt(n_rows)), MIN_BINS, MAX_BINS))}
-        return config
-
     def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
         super().__init__(n_features, n_classes, config, blocks)
         cfg = self.config
-        self.bins = cfg.bins or MAX_BINS
-        sizes = [self.bins if kind == "value" else 2 if kind == "flag" else width for kind, width in self.blocks]
-        offsets = torch.tensor([0, *sizes]).cumsum(0)
-        self.register_buffer("offsets", offsets[:-1], persistent=False)
-        vocab = int(offsets[-1])
         # Logits outside a position's own tokens are masked, so each position is its own softmax.
-        allowed = torch.full((len(sizes), vocab), float("-inf"))
-        for i, size in enumerate(sizes):
-            allowed[i, offsets[i] : offsets[i] + size] = 0.0
+        allowed = torch.full((len(self.sizes), self.vocab), float("-inf"))
+        for i in range(len(self.sizes)):
+            allowed[i, self._own(i)] = 0.0
         self.register_buffer("allowed", allowed, persistent=False)
-        self.token = nn.Embedding(vocab + n_classes + 1, cfg.width)  # block tokens, then class tokens
-        self.position = nn.Embedding(len(sizes) + 1, cfg.width)
+        self.token = nn.Embedding(self.vocab + n_classes + 1, cfg.width)  # block tokens, then class tokens
+        self.position = nn.Embedding(len(self.sizes) + 1, cfg.width)
         self.layers = nn.ModuleList(_CausalBlock(cfg.width, cfg.heads, cfg.dropout) for _ in range(cfg.depth))
         self.norm = nn.LayerNorm(cfg.width)
-        self.head = nn.Linear(cfg.width, vocab)
-        self.sizes = sizes
-        self.vocab = vocab
-
-    def _tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoded rows to per-block tokens, each offset into the shared vocabulary."""
-        cols, start = [], 0
-        for kind, width in self.blocks:
-            block = x[:, start : start + width]
-            start += width
-            if kind == "onehot":
-                cols.append(block.argmax(1))
-            elif kind == "flag":
-                cols.append((block[:, 0] > 0).long())
-            else:
-                u = torch.special.ndtr(block[:, 0].float())
-                cols.append((u * self.bins).long().clamp(0, self.bins - 1))
-        return torch.stack(cols, 1) + self.offsets
+        self.head = nn.Linear(cfg.width, self.vocab)
 
     def _hidden(self, prefix: torch.Tensor) -> torch.Tensor:
         """The normalised last-layer state at every prefix position (the class token comes first)."""
@@ -130,13 +96,7 @@ class TabularAR(TabularModel):
         # Each position against its own tokens only: a 1,228-value column no longer makes every other
         # position pay for a vocabulary-wide softmax (the same loss, about Σ sizes / (positions x vocab)
         # of the work).
-        h = self._hidden(prefix)
-        total = h.new_zeros((), dtype=torch.float32)
-        for position, size in enumerate(self.sizes):
-            own = slice(int(self.offsets[position]), int(self.offsets[position]) + size)
-            logits = F.linear(h[:, position], self.head.weight[own], self.head.bias[own]).float()
-            total = total + F.cross_entropy(logits, tokens[:, position] - own.start, reduction="sum")
-        return total / tokens.numel()
+        return self._position_loss(self._hidden(prefix), tokens)
 
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -145,11 +105,10 @@ class TabularAR(TabularModel):
         token = (labels + self.vocab)[:, None]
         drawn = []
         for position in range(len(self.sizes)):
-            logits = self._next_logits(token, position, caches).float() / self.config.temperature
-            local = torch.multinomial(F.softmax(logits, 1), 1, generator=generator)
+            local = draw_tokens(self._next_logits(token, position, caches), self.config.temperature, generator)
             drawn.append(local)
-            token = local + self.offsets[position]
-        return self._decode(torch.cat(drawn, 1), generator)
+            token = (local + self.offsets[position])[:, None]
+        return self._decode(torch.stack(drawn, 1), generator)
 
     def _empty_caches(self, n: int, device: torch.device) -> list[dict[str, Any]]:
         """One key/value buffer per layer for `n` rows and every position, filled as sampling goes."""
@@ -163,19 +122,4 @@ class TabularAR(TabularModel):
         h = self.token(token) + self.position.weight[position]
         for layer, cache in zip(self.layers, caches, strict=True):
             h = layer(h, cache)
-        own = slice(int(self.offsets[position]), int(self.offsets[position]) + self.sizes[position])
-        return F.linear(self.norm(h[:, -1]), self.head.weight[own], self.head.bias[own])
-
-    def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        parts = []
-        for i, (kind, width) in enumerate(self.blocks):
-            token = tokens[:, i]
-            if kind == "onehot":
-                parts.append(2 * F.one_hot(token, width).float() - 1)
-            elif kind == "flag":
-                parts.append((2 * token.float() - 1)[:, None])
-            else:
-                jitter = torch.rand(token.shape, generator=generator, device=token.device)
-                u = ((token.float() + jitter) / self.bins).clamp(1e-6, 1 - 1e-6)
-                parts.append(torch.special.ndtri(u)[:, None])
-        return torch.cat(parts, 1)
+        return self._position_logits(self.norm(h[:, -1]), position)

@@ -10,7 +10,7 @@ def test_shipped_params_load(monkeypatch):
     from tests.conftest import REPO
 
     params = load_params(REPO / "params.yaml")
-    assert params.train.model == "tabular_ar" and "penguins" in params.datasets
+    assert params.train.model == "tabular_mlp_ar" and "penguins" in params.datasets
     spec = load_spec("penguins", REPO / "pipelines")
     assert spec.target == "species"
 

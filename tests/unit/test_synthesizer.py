@@ -26,7 +26,7 @@ def saved(tmp_path_factory, penguins):
 
     root = tmp_path_factory.mktemp("saved")
     tiny = {"epochs": 1, "batch_size": 64, "validation_fraction": 0.0}
-    table = TrainParams(**tiny, model_config={"width": 16, "depth": 1})
+    table = TrainParams(**tiny, model_config={"hidden": 16, "embedding": 8})
     Synthesizer(target="species", train_params=table).fit(penguins).save(root / "tabular")
     machines = _machines(12).drop(columns="kind").groupby("machine").head(8)  # no attributes model to train
     layout = infer_layout(machines, "machine", "t", "failed")

@@ -85,7 +85,7 @@ def test_a_saved_table_model_holds_no_individuals_values(tmp_path, mixed):
     frame = mixed.copy()
     frame.loc[0, "amount"] = 98765.43  # an outlier
     frame.loc[1, "segment"] = "sovereign wealth fund"  # a category one record holds
-    params = TrainParams(epochs=3, batch_size=64, validation_fraction=0.0, model_config={"width": 16, "depth": 1})
+    params = TrainParams(epochs=3, batch_size=64, validation_fraction=0.0, model_config={"hidden": 16, "embedding": 8})
     synth = Synthesizer(target="fraud", seed=0, train_params=params).fit(frame)
     synth.save(tmp_path / "model")
     strings, numbers, weights = _stored(tmp_path / "model")
@@ -159,7 +159,11 @@ def test_a_dp_table_model_holds_no_train_value_at_all(tmp_path):
 
     frame = _dp_table()
     params = TrainParams(
-        epochs=2, batch_size=300, privacy=PrivacyParams(epsilon=8.0), model_config={"width": 16, "depth": 1}
+        model="tabular_ar",
+        epochs=2,
+        batch_size=300,
+        privacy=PrivacyParams(epsilon=8.0),
+        model_config={"width": 16, "depth": 1},
     )
     synth = Synthesizer(target="label", seed=0, train_params=params).fit(frame)
     synth.save(tmp_path / "model")

@@ -46,7 +46,7 @@ class Synthesizer(BaseSynthesizer):
     """
 
     modality = "tabular"
-    default_model = "tabular_ar"
+    default_model = "tabular_mlp_ar"
 
     def __init__(
         self,

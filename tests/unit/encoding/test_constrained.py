@@ -58,14 +58,14 @@ def test_a_trained_model_keeps_the_rules_it_would_otherwise_break(fast_train, tm
     pd.testing.assert_frame_equal(again, synthetic)  # the rules travel with the saved model
 
 
-def test_under_dp_the_rules_hold_and_the_budget_counts_both_parts_of_an_inequality(fast_train):
+def test_under_dp_the_rules_hold_and_the_budget_counts_both_parts_of_an_inequality(fast_private_train):
     from synthgen.config import PrivacyParams
 
     frame = orders(600).assign(paid=lambda f: f["paid"].fillna(0.0))  # low never missing: no rows alone
     # A gap's range is its own column's (README, "Constraints"): declared under the gap's name.
     gaps = {"delivered - ordered": (0, 30 * 86400), "total - paid": (0, 2000)}
     bounds = {**gaps, "total": (0, 2000), "paid": (0, 2000), "age": (18, 65)}
-    private = fast_train.model_copy(update={"privacy": PrivacyParams(epsilon=8.0, noise_seed=1, bounds=bounds)})
+    private = fast_private_train.model_copy(update={"privacy": PrivacyParams(epsilon=8.0, noise_seed=1, bounds=bounds)})
     synth = Synthesizer(target="returned", seed=0, train_params=private, constraints=RULES).fit(frame)
     releases = synth.meta["privacy"]["releases"]
     assert any(r["what"].startswith("column total - paid:") for r in releases)

@@ -37,7 +37,11 @@ def test_nothing_to_model_is_an_error(penguins, fast_train):
 
 def _private_params(**privacy):
     return TrainParams(
-        epochs=2, batch_size=64, privacy=PrivacyParams(**privacy), model_config={"width": 16, "depth": 1}
+        model="tabular_ar",
+        epochs=2,
+        batch_size=64,
+        privacy=PrivacyParams(**privacy),
+        model_config={"width": 16, "depth": 1},
     )
 
 

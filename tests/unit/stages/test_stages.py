@@ -117,7 +117,7 @@ def test_augment_needs_a_gate_verdict_for_exactly_this_file(workdir):
 def test_train_refuses_privacy_on_a_stratified_split_and_ingest_records_a_row_hash_one(workdir, tmp_path):
     from synthgen.config import DatasetSpec, IngestParams, PrivacyParams, TrainParams
 
-    private = TrainParams(epochs=1, privacy=PrivacyParams(epsilon=3.0))
+    private = TrainParams(model="tabular_ar", epochs=1, privacy=PrivacyParams(epsilon=3.0))
     with pytest.raises(SynthgenError, match="set ingest.split: row_hash and rerun ingest"):
         stages.train(workdir / "prep" / "train.parquet", tmp_path / "model", private, seed=0)
     spec = DatasetSpec(source=str(workdir / "p.csv"), target="species")

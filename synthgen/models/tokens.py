@@ -1,0 +1,105 @@
+"""Columns as tokens, shared by the autoregressive table models (`tabular_ar`, `tabular_mlp_ar`).
+
+A category block's slot, a missing flag's two states, and a numeric score's bin among `bins`
+equal-probability bins (the encoder made every numeric standard normal, so equal bins in Φ(z) hold
+equal shares of rows) are each one token. A bin is decoded to a uniform draw inside it, which the
+encoder's inverse maps back onto the column's own quantiles and value grid. Every column has its
+own slice of one vocabulary and of one output layer, so each position is its own softmax.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from synthgen.models.base import Blocks, ModelConfig, TabularModel
+
+MIN_BINS, MAX_BINS = 16, 64
+
+
+class TokenConfig(ModelConfig):
+    bins: int | None = None  # None: about sqrt(train rows), between 16 and 64 (finer bins overfit small tables)
+    temperature: float = 1.0
+
+
+def draw_tokens(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
+    """One token per row: a binary search of one uniform per row in the row's cumulative (unnormalised)
+    softmax. The same law as torch.multinomial, at a fraction of its cost on large batches."""
+    logits = logits.float() if temperature == 1.0 else logits.float() / temperature
+    cumulative = (logits - logits.amax(1, keepdim=True)).exp_().cumsum_(1)
+    u = torch.rand((len(logits), 1), generator=generator, device=logits.device) * cumulative[:, -1:]
+    return torch.searchsorted(cumulative, u, right=True).squeeze_(1).clamp_(max=logits.shape[1] - 1)
+
+
+class TokenModel(TabularModel):
+    """Tokenising, per-position loss and decoding; subclasses supply the network and `sample`."""
+
+    Config = TokenConfig
+
+    @classmethod
+    def sized_config(cls, config: dict[str, Any], n_rows: int) -> dict[str, Any]:
+        if config.get("bins") is None:
+            config = {**config, "bins": int(np.clip(round(np.sqrt(n_rows)), MIN_BINS, MAX_BINS))}
+        return config
+
+    def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
+        super().__init__(n_features, n_classes, config, blocks)
+        self.bins = self.config.bins or MAX_BINS
+        self.sizes = [self.bins if kind == "value" else 2 if kind == "flag" else width for kind, width in self.blocks]
+        offsets = torch.tensor([0, *self.sizes]).cumsum(0)
+        self.register_buffer("offsets", offsets[:-1], persistent=False)
+        self.vocab = int(offsets[-1])
+        self.head: nn.Linear  # (hidden, vocab): each position's logits are its own rows
+
+    def _own(self, position: int) -> slice:
+        """Position `position`'s rows of the vocabulary (and of the head)."""
+        start = int(self.offsets[position])
+        return slice(start, start + self.sizes[position])
+
+    def _tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoded rows to per-block tokens, each offset into the shared vocabulary."""
+        cols, start = [], 0
+        for kind, width in self.blocks:
+            block = x[:, start : start + width]
+            start += width
+            if kind == "onehot":
+                cols.append(block.argmax(1))
+            elif kind == "flag":
+                cols.append((block[:, 0] > 0).long())
+            else:
+                u = torch.special.ndtr(block[:, 0].float())
+                cols.append((u * self.bins).long().clamp(0, self.bins - 1))
+        return torch.stack(cols, 1) + self.offsets
+
+    def _position_logits(self, h: torch.Tensor, position: int) -> torch.Tensor:
+        """Logits over position `position`'s own tokens from its hidden state (rows, hidden)."""
+        own = self._own(position)
+        return F.linear(h, self.head.weight[own], self.head.bias[own])
+
+    def _position_loss(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of every position against its own tokens only: a 1,228-value column does
+        not make every other position pay for a vocabulary-wide softmax. h: (rows, positions, hidden)."""
+        total = h.new_zeros((), dtype=torch.float32)
+        for position in range(len(self.sizes)):
+            logits = self._position_logits(h[:, position], position).float()
+            total = total + F.cross_entropy(logits, tokens[:, position] - self._own(position).start, reduction="sum")
+        return total / tokens.numel()
+
+    def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Tokens (rows, positions, local to each position) back to an encoded matrix."""
+        parts = []
+        for i, (kind, width) in enumerate(self.blocks):
+            token = tokens[:, i]
+            if kind == "onehot":
+                parts.append(2 * F.one_hot(token, width).float() - 1)
+            elif kind == "flag":
+                parts.append((2 * token.float() - 1)[:, None])
+            else:
+                jitter = torch.rand(token.shape, generator=generator, device=token.device)
+                u = ((token.float() + jitter) / self.bins).clamp(1e-6, 1 - 1e-6)
+                parts.append(torch.special.ndtri(u)[:, None])
+        return torch.cat(parts, 1)
