@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import shlex
 import sys
 import tarfile
 import tempfile
@@ -248,7 +249,7 @@ def main() -> None:
     args = parser.parse_args()
     quiet_logging()
     run_one = lambda d: run(d, args.seed, args.models, args.mostlyai_python)  # noqa: E731
-    command = "python benchmarks/tabular.py " + " ".join(sys.argv[1:])
+    command = "python benchmarks/tabular.py " + shlex.join(sys.argv[1:])
     markdown = lambda results, seed: _markdown(results, seed, command.strip())  # noqa: E731
     run_datasets(args.section, args.datasets, run_one, markdown, args.seed, args.out)
 

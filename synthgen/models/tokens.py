@@ -94,8 +94,9 @@ class TokenModel(TabularModel):
         parts = []
         for i, (kind, width) in enumerate(self.blocks):
             token = tokens[:, i]
-            if kind == "onehot":
-                parts.append(2 * F.one_hot(token, width).float() - 1)
+            if kind == "onehot":  # ±1 written once: one_hot's int64 matrix cost more than the model on a wide id
+                minus = torch.full((len(token), width), -1.0, device=token.device)
+                parts.append(minus.scatter_(1, token[:, None], 1.0))
             elif kind == "flag":
                 parts.append((2 * token.float() - 1)[:, None])
             else:
