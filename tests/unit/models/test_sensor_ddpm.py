@@ -60,20 +60,17 @@ def test_opacus_per_sample_gradients_equal_each_sequence_alone():
             torch.testing.assert_close(per_sample[name][i], p.grad, atol=1e-5, rtol=1e-4, msg=name)
 
 
-def test_the_dp_loss_is_each_sequences_own_mean_and_old_weights_still_load():
+def test_the_loss_counts_the_padded_tail_and_under_dp_weighs_each_sequence_alike_and_old_weights_load():
     torch.manual_seed(0)
     model = _model()
     x, mask = torch.randn(3, 8, 2), torch.ones(3, 8)
-    mask[0, 2:] = 0  # one short sequence: the pooled loss weighs it less than the per-sequence mean
+    mask[0, 2:] = 0  # one short sequence
     y, static = torch.tensor([0, 1, 0]), torch.zeros(3, 0)
     pooled = model.loss(x, mask, y, static, torch.Generator().manual_seed(1))
-    model.per_example_loss = True
-    each = model.loss(x, mask, y, static, torch.Generator().manual_seed(1))
-    assert torch.isfinite(each) and not torch.isclose(pooled, each)
-    mask[0] = 1  # equal lengths: the two are the same mean
-    model.per_example_loss = False
-    pooled = model.loss(x, mask, y, static, torch.Generator().manual_seed(1))
-    model.per_example_loss = True
+    tail = x.clone()
+    tail[0, 2:] += 5.0  # only the padded steps change
+    assert not torch.isclose(model.loss(tail, mask, y, static, torch.Generator().manual_seed(1)), pooled)
+    model.per_example_loss = True  # every sequence has the padded length: the same mean of means
     torch.testing.assert_close(model.loss(x, mask, y, static, torch.Generator().manual_seed(1)), pooled)
     state = model.state_dict()
     state["net.position"] = state.pop("net.position.weight")  # as saved before it was a module
