@@ -40,6 +40,12 @@ class SensorDDPMConfig(ModelConfig):
         description="train on randomly rotated copies of full-length sequences (no position embedding): for "
         "stationary signals; leave off when where in the sequence something happens matters",
     )
+    series_scale: bool = Field(
+        True,
+        description="read by the sensor synthesizer: each series' mean and standard deviation per channel are "
+        "attributes, drawn jointly with the label and length, and the model learns the series standardised by "
+        "them (ignored under DP)",
+    )
 
 
 @MODELS.register("sensor_ddpm")

@@ -92,7 +92,7 @@ class SequenceSynthesizer(BaseSynthesizer):
         private = self._private_fit(len(arrays.ids), dp.releases(layout, self.train_params.privacy.bounds), 0)
         self.attributes_model = self.attributes_model or ("tabular_ar" if private is not None else "tabular_ddpm")
         if private is None:
-            self.meta = self._statistics(arrays, mask, counts)
+            self.meta = {**self._statistics(arrays, mask, counts), "series_scale": self._series_scale()}
         else:
             self.meta = {
                 **dp.scaling(arrays, mask, layout, private, where),
@@ -139,8 +139,13 @@ class SequenceSynthesizer(BaseSynthesizer):
             "starts": _protected_starts(np.asarray(arrays.starts, dtype=float)),
             "id_offset": _id_offset(arrays.ids),
             "class_counts": counts,
-            "series_scale": True,  # each series' level and spread are attributes (series_scale.py)
         }
+
+    def _series_scale(self) -> bool:
+        """Whether each series' level and spread are attributes (series_scale.py): the model config's
+        `series_scale`, on unless a spec turns it off."""
+        config = MODELS.get(self.model_name).Config(**self.train_params.model_config_)
+        return bool(getattr(config, "series_scale", False))
 
     def _fit_attributes(self, static: pd.DataFrame, where: str) -> None:
         """The tabular model of attributes and lengths, on its own default budget and the same devices and

@@ -63,3 +63,12 @@ def test_per_series_levels_keep_their_real_spread_after_a_fit():
     real = frame.groupby("machine")["temp"]
     assert 0.6 < out.mean().std() / real.mean().std() < 1.5
     assert 0.6 < out.std(ddof=0).mean() / real.std(ddof=0).mean() < 1.5
+
+
+def test_a_spec_can_turn_series_scales_off():
+    frame = pd.DataFrame([{"machine": e, "t": t, "temp": float(e + t)} for e in range(8) for t in range(6)])
+    layout = infer_layout(frame, "machine", "t", None)
+    frame = clean_long(frame, layout, None, 256, "machines")
+    params = TrainParams(model="sensor_ddpm", epochs=1, batch_size=8, model_config={"series_scale": False})
+    synth = SequenceSynthesizer(layout, seed=0, train_params=params).fit(frame)
+    assert synth.meta["series_scale"] is False and synth.attributes is None  # equal lengths, no attributes
