@@ -160,7 +160,8 @@ class _SequenceRule(_Rule):
         raise NotImplementedError
 
 
-def _masked(values: np.ndarray, lengths: np.ndarray) -> np.ma.MaskedArray:
+def masked_steps(values: np.ndarray, lengths: np.ndarray) -> np.ma.MaskedArray:
+    """(entities, steps, channels) as float64 with each entity's padded steps masked."""
     pad = np.arange(values.shape[1])[None, :, None] >= lengths[:, None, None]
     return np.ma.masked_array(values.astype(np.float64), np.broadcast_to(pad, values.shape))
 
@@ -173,13 +174,13 @@ class Normalized(_SequenceRule):
     ddof: Literal[0, 1] | None = None
 
     def entities(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        x = _masked(values, lengths)
+        x = masked_steps(values, lengths)
         mean, std = x.mean(axis=1), x.std(axis=1, ddof=self.ddof or 0)
         ok = (np.abs(mean) <= NORMALIZED_TOLERANCE) & (np.abs(std - 1) <= NORMALIZED_TOLERANCE)
         return np.ma.filled(ok, False).all(axis=1)
 
     def enforce(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        x = _masked(values, lengths)
+        x = masked_steps(values, lengths)
         std = x.std(axis=1, ddof=self.ddof or 0, keepdims=True)
         scaled = (x - x.mean(axis=1, keepdims=True)) / np.ma.where(std > 0, std, 1.0)
         return np.where(x.mask, values, np.ma.filled(scaled, 0.0)).astype(values.dtype)

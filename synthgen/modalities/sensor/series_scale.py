@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from synthgen.data.constraints import masked_steps
+
 
 def level_column(channel: str) -> str:
     return f"__level {channel}"
@@ -30,16 +32,13 @@ def columns(channels: list[str]) -> list[str]:
 
 def _moments(values: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and (population) standard deviation per entity and channel over the real steps only."""
-    real = (np.arange(values.shape[1])[None, :] < lengths[:, None])[:, :, None]
-    count = lengths[:, None].astype(np.float64)
-    mean = np.where(real, values, 0.0).sum(1) / count
-    var = np.where(real, (values - mean[:, None, :]) ** 2, 0.0).sum(1) / count
-    return mean, np.sqrt(var)
+    x = masked_steps(values, lengths)
+    return np.ma.filled(x.mean(axis=1), 0.0), np.ma.filled(x.std(axis=1), 0.0)
 
 
 def scales(values: np.ndarray, lengths: np.ndarray, channels: list[str]) -> pd.DataFrame:
     """One row per entity: each channel's level and spread, as attribute columns."""
-    mean, std = _moments(values.astype(np.float64), lengths)
+    mean, std = _moments(values, lengths)
     out = {}
     for i, channel in enumerate(channels):
         out[level_column(channel)], out[spread_column(channel)] = mean[:, i], std[:, i]
@@ -62,7 +61,7 @@ def standardise(values: np.ndarray, lengths: np.ndarray, attributes: pd.DataFram
 def restore(shapes: np.ndarray, lengths: np.ndarray, attributes: pd.DataFrame, channels: list[str]) -> np.ndarray:
     """Generated shapes standardised again over their real steps, then given the drawn level and spread:
     each series' mean and standard deviation are exactly the drawn ones."""
-    mean, std = _moments(shapes.astype(np.float64), lengths)
+    mean, std = _moments(shapes, lengths)
     z = (shapes - mean[:, None, :]) / np.where(std > 0, std, 1.0)[:, None, :]
     level, spread = _level_spread(attributes, channels)
     return z * spread[:, None, :] + level[:, None, :]
