@@ -304,12 +304,10 @@ def image_distances(ctx: ImageContext) -> Distances:
     """Every privacy distance between images (pixel L2, invariant to flips and 1-pixel moves), once."""
     return ctx.cached(
         "distances",
-        lambda: distances(ctx.train.pixels, ctx.holdout.pixels, ctx.synthetic.pixels, ctx.seed, _invariant_nearest),
+        lambda: distances(
+            ctx.train.pixels, ctx.holdout.pixels, ctx.synthetic.pixels, ctx.seed, flip_shift_invariant_neighbours
+        ),
     )
-
-
-def _invariant_nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
-    return flip_shift_invariant_neighbours(reference, queries, k)[0]
 
 
 def closest_train(ctx: ImageContext) -> tuple[np.ndarray, np.ndarray]:

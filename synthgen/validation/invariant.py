@@ -2,7 +2,7 @@
 
 A copy is still a copy after a time shift (sequences) or after a flip or a one-pixel translation
 (images), so each modality's privacy distance is the minimum over those transforms. Both functions
-return, like `distance.nearest`, each query's k smallest distances to distinct reference records,
+return, like `distance.nearest_with_index`, each query's k smallest distances to distinct reference records,
 shape (n, k), and the reference indices beside them.
 """
 
@@ -45,12 +45,8 @@ def _shift_distances(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(best, 0, None))
 
 
-def shift_invariant_nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
-    """Nearest distances between sequences (records, steps, channels), invariant to time shifts."""
-    return shift_invariant_neighbours(reference, queries, k)[0]
-
-
 def shift_invariant_neighbours(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest distances between sequences (records, steps, channels), invariant to time shifts."""
     reference, queries = reference.astype(np.float64), queries.astype(np.float64)
     k = min(k, len(reference))
     chunk = max(1, MAX_PAIRS // max(1, len(reference) * 2 * reference.shape[1]))
@@ -96,7 +92,3 @@ def flip_shift_invariant_neighbours(
         keep = np.sort(first)[:k]
         out_d[row], out_i[row] = distances[row, keep], index[row, keep]
     return out_d, out_i
-
-
-def flip_shift_invariant_nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1) -> np.ndarray:
-    return flip_shift_invariant_neighbours(reference, queries, k)[0]

@@ -7,6 +7,7 @@ false-alarm rate accepted on genuine data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,8 @@ from scipy import stats
 
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
-from synthgen.validation.calibration import holdout_halves, membership_test, near_copy_test, nearer_train_test
-from synthgen.validation.distance import DistanceSpace, nearest, row_keys
+from synthgen.validation.calibration import membership_test, near_copy_test, nearer_train_test
+from synthgen.validation.distance import DistanceSpace, nearest_with_index, row_keys
 
 
 def embedded(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -31,36 +32,47 @@ def embedded(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class Distances:
     """Every nearest-neighbour distance the privacy checks of one modality need, computed once.
 
-    `distance(reference, queries, k)` returns each query's k smallest distances to the reference
-    records (shape (n, k)); the modality decides what a distance is (invariances included).
+    `neighbours(reference, queries, k)` returns each query's k smallest distances to the reference
+    records and their indices (shapes (n, k)); the modality decides what a distance is (invariances
+    included).
     """
 
     synthetic_to_train: np.ndarray
     unseen_to_train: np.ndarray  # holdout → train, then train → the rest of train
-    synthetic_to_reference: np.ndarray  # to the reference half of the holdout
-    null_to_train: np.ndarray  # the null half of the holdout, scored as if synthetic
-    null_to_reference: np.ndarray
+    synthetic_nearest_real: np.ndarray  # index of each synthetic record's nearest real record ...
+    real_is_train: np.ndarray  # ... among train and holdout, shuffled: True where it is a train record
+    unseen_nearer_train: np.ndarray  # per holdout record: is its nearest other real record in train?
     train_to_synthetic: np.ndarray
     holdout_to_synthetic: np.ndarray
 
 
-def distances(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int, distance=None) -> Distances:
+Neighbours = Callable[..., tuple[np.ndarray, np.ndarray]]
+
+
+def distances(
+    train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int, neighbours: Neighbours | None = None
+) -> Distances:
     """The distances of `Distances` for records given as arrays (rows, or flattened sequences/images)."""
-    distance = distance or nearest
+    neighbours = neighbours or nearest_with_index
     if min(len(train), len(holdout)) < 4 or len(synthetic) == 0:
         raise CheckSkipped(f"needs 4 train and holdout records and a synthetic one, has {len(train)}, {len(holdout)}")
-    null, reference = holdout_halves(len(holdout), seed)
-    to_train = distance(train, np.concatenate([synthetic, holdout]))[:, 0]
-    train_loo = distance(train, train, 2)[:, 1]  # neighbour 0 is the record itself
+    to_train = neighbours(train, np.concatenate([synthetic, holdout]))[0][:, 0]
+    train_loo = neighbours(train, train, 2)[0][:, 1]  # neighbour 0 is the record itself
     synthetic_to_train, holdout_to_train = to_train[: len(synthetic)], to_train[len(synthetic) :]
-    to_reference = distance(holdout[reference], np.concatenate([synthetic, holdout[null]]))[:, 0]
-    to_synthetic = distance(synthetic, np.concatenate([train, holdout]))[:, 0]
+    # train and holdout pooled in a random order, so a tie's winner is never decided by which side it is on
+    order = np.random.default_rng(seed + 11).permutation(len(train) + len(holdout))
+    real_is_train = order < len(train)
+    position = np.argsort(order)  # where each train, then holdout, record sits in the pooled order
+    nearest_real = neighbours(np.concatenate([train, holdout])[order], np.concatenate([synthetic, holdout]), 2)[1]
+    own, pair = position[len(train) :], nearest_real[len(synthetic) :]
+    holdout_nearest_other = np.where(pair[:, 0] == own, pair[:, 1], pair[:, 0])
+    to_synthetic = neighbours(synthetic, np.concatenate([train, holdout]))[0][:, 0]
     return Distances(
         synthetic_to_train,
         np.concatenate([holdout_to_train, train_loo]),
-        to_reference[: len(synthetic)],
-        holdout_to_train[null],
-        to_reference[len(synthetic) :],
+        nearest_real[: len(synthetic), 0],
+        real_is_train,
+        real_is_train[holdout_nearest_other],
         to_synthetic[: len(train)],
         to_synthetic[len(train) :],
     )
@@ -86,7 +98,7 @@ class _Calibrated(Check):
 class DCRShareTest(_Calibrated):
     def compute(self, ctx: Any) -> Outcome:
         d = self.distances(ctx)
-        return nearer_train_test(d.synthetic_to_train, d.synthetic_to_reference, d.null_to_train, d.null_to_reference)
+        return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train)
 
 
 class NearCopiesTest(_Calibrated):
@@ -107,7 +119,11 @@ def distance_tests(
     """Register the three calibrated distance tests (DCR share, near copies, membership inference)
     of one modality, named `<prefix>dcr_share` etc., scored on its own `distances(ctx)`."""
     tests = (
-        ("dcr_share", DCRShareTest, f"synthetic {unit} nearer to train than to holdout no more often than unseen ones"),
+        (
+            "dcr_share",
+            DCRShareTest,
+            f"synthetic {unit} nearer to train than to holdout no more often than train's share of real {unit}",
+        ),
         ("near_copies", NearCopiesTest, f"share of synthetic {unit} nearer to train{invariance} than unseen 5th pct"),
         (
             "membership_inference",

@@ -21,7 +21,7 @@ from synthgen.data import constraints
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Cached, Check, CheckSkipped, Context, Outcome
 from synthgen.validation.expectations import Expectations
-from synthgen.validation.invariant import shift_invariant_nearest
+from synthgen.validation.invariant import shift_invariant_neighbours
 from synthgen.validation.privacy import Distances, distance_tests, distances
 
 MAX_LAG = 10
@@ -225,7 +225,7 @@ def sequence_distances(ctx: SequenceContext) -> Distances:
     return ctx.cached(
         "distances",
         lambda: distances(
-            ctx.train.values, ctx.holdout.values, ctx.synthetic.values, ctx.seed, shift_invariant_nearest
+            ctx.train.values, ctx.holdout.values, ctx.synthetic.values, ctx.seed, shift_invariant_neighbours
         ),
     )
 
