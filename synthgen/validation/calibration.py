@@ -74,7 +74,10 @@ def near_copy_test(reference: np.ndarray, synthetic: np.ndarray, seed: int, quan
 
 
 def nearer_train_test(
-    synthetic_nearest: np.ndarray, real_is_train: np.ndarray, unseen_nearer_train: np.ndarray
+    synthetic_nearest: np.ndarray,
+    real_is_train: np.ndarray,
+    unseen_nearer_train: np.ndarray,
+    cells: np.ndarray | None = None,
 ) -> Outcome:
     """DCR share, calibrated: is each synthetic record's nearest real record a train record more often
     than chance allows?
@@ -87,9 +90,14 @@ def nearer_train_test(
     weighted sample without replacement from the real records' pile sizes (how many synthetic records
     each is nearest to), with exact mean n·|train|/N and variance |train|·|holdout|/(N(N−1))·Σ(c−c̄)²;
     its normal tail is the p-value. Counting piles is what makes this safe on small holdouts: synthetic
-    records crowding round a few real records are not independent trials. `unseen_nearer_train`, each
-    holdout record's own answer (nearest other real record in train?), is the unseen-real share shown
-    beside it.
+    records crowding round a few real records are not independent trials.
+
+    `cells` (one code per real record) permutes only within each cell, a table's combination of
+    category values: a model may learn how often each combination occurs in train (an aggregate of
+    the rows that hold it), and what is tested is closeness to train rows within a combination. Sum
+    of the per-cell means and variances, same formulas; a cell of one record adds nothing.
+    `unseen_nearer_train`, each holdout record's own answer (nearest other real record in train?),
+    is the unseen-real share shown beside it.
     """
     n, n_real = len(synthetic_nearest), len(real_is_train)
     n_train = int(np.sum(real_is_train))
@@ -97,20 +105,27 @@ def nearer_train_test(
     if n < MIN_ROWS or n_holdout < MIN_ROWS // 2:
         raise CheckSkipped(f"needs {MIN_ROWS} synthetic and {MIN_ROWS // 2} holdout records, has {n} and {n_holdout}")
     piles = np.bincount(synthetic_nearest, minlength=n_real).astype(float)
+    cell = np.zeros(n_real, dtype=int) if cells is None else np.unique(cells, return_inverse=True)[1]
+    size, in_train = np.bincount(cell).astype(float), np.bincount(cell, weights=real_is_train.astype(float))
+    pile, pile_sq = np.bincount(cell, weights=piles), np.bincount(cell, weights=piles**2)
     hits = float(piles[real_is_train].sum())
-    expected = n * n_train / n_real
-    variance = n_train * n_holdout / (n_real * (n_real - 1)) * float(((piles - piles.mean()) ** 2).sum())
+    expected = float((pile * in_train / size).sum())
+    spread = pile_sq - pile**2 / size  # Σ(c − c̄)² within each cell
+    weight = np.divide(in_train * (size - in_train), size * (size - 1), out=np.zeros_like(size), where=size > 1)
+    variance = float((weight * spread).sum())
     if variance > 0:
         p_value = float(stats.norm.sf((hits - expected) / math.sqrt(variance)))
     else:
-        p_value = 1.0 if hits <= expected else 0.0
+        p_value = 1.0 if hits <= expected + 1e-9 else 0.0
     return Outcome(
         p_value,
         {
             "share_nearer_train": round(hits / n, 4),
-            "expected_share": round(n_train / n_real, 4),
+            "expected_share": round(expected / n, 4),
+            "train_share_of_real": round(n_train / n_real, 4),
             "unseen_real_share": round(float(np.mean(unseen_nearer_train)), 4),
             "largest_pile": int(piles.max()),
+            "cells": int(len(size)),
             "synthetic_records": n,
             "train_records": n_train,
             "holdout_records": n_holdout,

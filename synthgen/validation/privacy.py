@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from synthgen.data.schema import NUMERIC_KINDS
 from synthgen.registry import CHECKS
 from synthgen.validation.base import Check, CheckSkipped, Context, Outcome
 from synthgen.validation.calibration import membership_test, near_copy_test, nearer_train_test
@@ -42,6 +44,7 @@ class Distances:
     synthetic_nearest_real: np.ndarray  # index of each synthetic record's nearest real record ...
     real_is_train: np.ndarray  # ... among train and holdout, shuffled: True where it is a train record
     unseen_nearer_train: np.ndarray  # per holdout record: is its nearest other real record in train?
+    real_cells: np.ndarray | None  # per real record, same order: its combination of category values
     train_to_synthetic: np.ndarray
     holdout_to_synthetic: np.ndarray
 
@@ -50,9 +53,15 @@ Neighbours = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 def distances(
-    train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int, neighbours: Neighbours | None = None
+    train: np.ndarray,
+    holdout: np.ndarray,
+    synthetic: np.ndarray,
+    seed: int,
+    neighbours: Neighbours | None = None,
+    cells: np.ndarray | None = None,
 ) -> Distances:
-    """The distances of `Distances` for records given as arrays (rows, or flattened sequences/images)."""
+    """The distances of `Distances` for records given as arrays (rows, or flattened sequences/images);
+    `cells` labels each train, then holdout, record with its combination of category values."""
     neighbours = neighbours or nearest_with_index
     if min(len(train), len(holdout)) < 4 or len(synthetic) == 0:
         raise CheckSkipped(f"needs 4 train and holdout records and a synthetic one, has {len(train)}, {len(holdout)}")
@@ -73,13 +82,25 @@ def distances(
         nearest_real[: len(synthetic), 0],
         real_is_train,
         real_is_train[holdout_nearest_other],
+        None if cells is None else np.asarray(cells)[order],
         to_synthetic[: len(train)],
         to_synthetic[len(train) :],
     )
 
 
 def _table_distances(ctx: Context) -> Distances:
-    return ctx.cached("distances", lambda: distances(*ctx.cached("space", lambda: embedded(ctx)), ctx.seed))
+    return ctx.cached(
+        "distances",
+        lambda: distances(*ctx.cached("space", lambda: embedded(ctx)), ctx.seed, cells=_category_cells(ctx)),
+    )
+
+
+def _category_cells(ctx: Context) -> np.ndarray | None:
+    """Each train, then holdout, row's combination of modelled category values (None: no category)."""
+    columns = [c for c in ctx.modelled_columns if ctx.schema.column(c).kind not in NUMERIC_KINDS]
+    if not columns:
+        return None
+    return row_keys(pd.concat([ctx.train[columns], ctx.holdout[columns]], ignore_index=True), columns).to_numpy()
 
 
 class _Calibrated(Check):
@@ -98,7 +119,7 @@ class _Calibrated(Check):
 class DCRShareTest(_Calibrated):
     def compute(self, ctx: Any) -> Outcome:
         d = self.distances(ctx)
-        return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train)
+        return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train, d.real_cells)
 
 
 class NearCopiesTest(_Calibrated):

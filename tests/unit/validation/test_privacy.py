@@ -48,7 +48,8 @@ def test_the_dcr_share_null_is_trains_share_of_the_real_rows(make_ctx):
     """Train and holdout are the same size here: fresh rows' nearest real row is a train row about
     half the time, and so is each holdout row's nearest other real row."""
     outcome = DCRShare().compute(make_ctx(_fresh(5)))
-    assert outcome.details["expected_share"] == 0.5
+    assert outcome.details["train_share_of_real"] == 0.5 and outcome.details["cells"] == 2
+    assert outcome.details["expected_share"] == pytest.approx(0.5, abs=0.01)
     assert 0.4 < outcome.details["unseen_real_share"] < 0.6
     assert 0.4 < outcome.details["share_nearer_train"] < 0.6
     assert outcome.score > PRIVACY_ALPHA
@@ -109,3 +110,33 @@ def test_exact_copies_compare_with_the_holdouts_own_duplicates(make_ctx, real):
     few = pd.concat([_fresh(6).iloc[3:], real[0].iloc[:3]], ignore_index=True)  # 1% exact copies
     outcome = ExactCopies().compute(make_ctx(few))
     assert outcome.details["synthetic"] == 3 and outcome.details["holdout"] == 0
+
+
+def _cell_test(train, holdout, synthetic, cells) -> float:
+    d = distances(train, holdout, synthetic, 0, cells=cells)
+    return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train, d.real_cells).score
+
+
+def test_drawing_categories_as_often_as_train_holds_them_is_no_leak_but_copies_inside_them_are():
+    """400 categories of 6 rows, each a cloud round its own centre (the category is the last column).
+    A model that learns each category's frequency from train draws more rows of the categories the
+    split put mostly in train, and those rows are nearest train rows: a lean the category-blind null
+    calls a leak. Within categories the same rows pass, and a fifth of near copies fails."""
+    rng = np.random.default_rng(0)
+    cell = np.repeat(np.arange(400), 6)
+    centres = rng.normal(0, 5, (400, 2))
+    rows = np.column_stack([centres[cell] + rng.normal(0, 1, (len(cell), 2)), cell * 10.0])
+    order = rng.permutation(len(rows))
+    train_idx, holdout_idx = order[:1920], order[1920:]
+    train, holdout = rows[train_idx], rows[holdout_idx]
+    cells = np.concatenate([cell[train_idx], cell[holdout_idx]])
+    drawn = np.repeat(cell[train_idx], 3)  # each category as often as train holds it
+    synthetic = np.column_stack([centres[drawn] + rng.normal(0, 1, (len(drawn), 2)), drawn * 10.0])
+    assert _cell_test(train, holdout, synthetic, None) < PRIVACY_ALPHA
+    assert _cell_test(train, holdout, synthetic, cells) > 0.01
+    leaky = synthetic.copy()
+    copies = len(leaky) // 5
+    leaky[:copies] = train[rng.choice(len(train), copies)] + np.column_stack(
+        [rng.normal(0, 0.01, (copies, 2)), np.zeros(copies)]
+    )
+    assert _cell_test(train, holdout, leaky, cells) < PRIVACY_ALPHA
