@@ -115,7 +115,10 @@ def test_a_dp_fit_spends_one_budget_over_attributes_and_sequences_and_repeats_by
 
 
 def test_a_dp_fit_without_declared_bounds_on_too_few_entities_names_the_column_and_the_fix():
-    with pytest.raises(SynthgenError, match=r"column 'temp'.*too few for DP bounds.*train.privacy.bounds: \{temp"):
+    # The noise is fresh (no noise_seed): the first column may, rarely, get bounds by luck, and then
+    # the second is the one named.
+    pattern = r"column '(temp|load)'.*too few for DP bounds.*train.privacy.bounds: \{(temp|load)"
+    with pytest.raises(SynthgenError, match=pattern):
         _dp_fit(1.0)
 
 
