@@ -65,17 +65,18 @@ def distances(
     neighbours = neighbours or nearest_with_index
     if min(len(train), len(holdout)) < 4 or len(synthetic) == 0:
         raise CheckSkipped(f"needs 4 train and holdout records and a synthetic one, has {len(train)}, {len(holdout)}")
-    to_train = neighbours(train, np.concatenate([synthetic, holdout]))[0][:, 0]
+    queries, real = np.concatenate([synthetic, holdout]), np.concatenate([train, holdout])
+    to_train = neighbours(train, queries)[0][:, 0]
     train_loo = neighbours(train, train, 2)[0][:, 1]  # neighbour 0 is the record itself
     synthetic_to_train, holdout_to_train = to_train[: len(synthetic)], to_train[len(synthetic) :]
     # train and holdout pooled in a random order, so a tie's winner is never decided by which side it is on
-    order = np.random.default_rng(seed + 11).permutation(len(train) + len(holdout))
+    order = np.random.default_rng(seed + 11).permutation(len(real))
     real_is_train = order < len(train)
     position = np.argsort(order)  # where each train, then holdout, record sits in the pooled order
-    nearest_real = neighbours(np.concatenate([train, holdout])[order], np.concatenate([synthetic, holdout]), 2)[1]
+    nearest_real = neighbours(real[order], queries, 2)[1]
     own, pair = position[len(train) :], nearest_real[len(synthetic) :]
     holdout_nearest_other = np.where(pair[:, 0] == own, pair[:, 1], pair[:, 0])
-    to_synthetic = neighbours(synthetic, np.concatenate([train, holdout]))[0][:, 0]
+    to_synthetic = neighbours(synthetic, real)[0][:, 0]
     return Distances(
         synthetic_to_train,
         np.concatenate([holdout_to_train, train_loo]),

@@ -51,17 +51,19 @@ def _level_spread(attributes: pd.DataFrame, channels: list[str]) -> tuple[np.nda
     return level, spread
 
 
+def _standardised(values: np.ndarray, level: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """(entities, steps, channels) minus each entity's level over its spread (a spread of 0 divides by 1)."""
+    return (values - level[:, None, :]) / np.where(spread > 0, spread, 1.0)[:, None, :]
+
+
 def standardise(values: np.ndarray, lengths: np.ndarray, attributes: pd.DataFrame, channels: list[str]) -> np.ndarray:
     """Each series minus its level over its spread (a constant channel stays 0)."""
-    level, spread = _level_spread(attributes, channels)
-    z = (values - level[:, None, :]) / np.where(spread > 0, spread, 1.0)[:, None, :]
-    return z.astype(np.float32)
+    return _standardised(values, *_level_spread(attributes, channels)).astype(np.float32)
 
 
 def restore(shapes: np.ndarray, lengths: np.ndarray, attributes: pd.DataFrame, channels: list[str]) -> np.ndarray:
     """Generated shapes standardised again over their real steps, then given the drawn level and spread:
     each series' mean and standard deviation are exactly the drawn ones."""
-    mean, std = _moments(shapes, lengths)
-    z = (shapes - mean[:, None, :]) / np.where(std > 0, std, 1.0)[:, None, :]
+    z = _standardised(shapes, *_moments(shapes, lengths))
     level, spread = _level_spread(attributes, channels)
     return z * spread[:, None, :] + level[:, None, :]

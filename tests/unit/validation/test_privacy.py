@@ -67,9 +67,9 @@ def _blobs(rng: np.random.Generator, n: int) -> np.ndarray:
     return centres[rng.integers(0, 3, n)] + rng.normal(0, 1, (n, 3))
 
 
-def _dcr_share_p(train: np.ndarray, holdout: np.ndarray, synthetic: np.ndarray, seed: int) -> float:
-    d = distances(train, holdout, synthetic, seed)
-    return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train).score
+def _dcr_share_p(train, holdout, synthetic, seed: int = 0, cells: np.ndarray | None = None) -> float:
+    d = distances(train, holdout, synthetic, seed, cells=cells)
+    return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train, d.real_cells).score
 
 
 def test_synthetic_rows_crowded_round_unseen_points_are_not_taken_for_leaks():
@@ -112,11 +112,6 @@ def test_exact_copies_compare_with_the_holdouts_own_duplicates(make_ctx, real):
     assert outcome.details["synthetic"] == 3 and outcome.details["holdout"] == 0
 
 
-def _cell_test(train, holdout, synthetic, cells) -> float:
-    d = distances(train, holdout, synthetic, 0, cells=cells)
-    return nearer_train_test(d.synthetic_nearest_real, d.real_is_train, d.unseen_nearer_train, d.real_cells).score
-
-
 def test_drawing_categories_as_often_as_train_holds_them_is_no_leak_but_copies_inside_them_are():
     """400 categories of 6 rows, each a cloud round its own centre (the category is the last column).
     A model that learns each category's frequency from train draws more rows of the categories the
@@ -132,11 +127,11 @@ def test_drawing_categories_as_often_as_train_holds_them_is_no_leak_but_copies_i
     cells = np.concatenate([cell[train_idx], cell[holdout_idx]])
     drawn = np.repeat(cell[train_idx], 3)  # each category as often as train holds it
     synthetic = np.column_stack([centres[drawn] + rng.normal(0, 1, (len(drawn), 2)), drawn * 10.0])
-    assert _cell_test(train, holdout, synthetic, None) < PRIVACY_ALPHA
-    assert _cell_test(train, holdout, synthetic, cells) > 0.01
+    assert _dcr_share_p(train, holdout, synthetic) < PRIVACY_ALPHA
+    assert _dcr_share_p(train, holdout, synthetic, cells=cells) > 0.01
     leaky = synthetic.copy()
     copies = len(leaky) // 5
     leaky[:copies] = train[rng.choice(len(train), copies)] + np.column_stack(
         [rng.normal(0, 0.01, (copies, 2)), np.zeros(copies)]
     )
-    assert _cell_test(train, holdout, leaky, cells) < PRIVACY_ALPHA
+    assert _dcr_share_p(train, holdout, leaky, cells=cells) < PRIVACY_ALPHA
