@@ -18,8 +18,7 @@ def row_hash_holdout(frame: pd.DataFrame, fraction: float, seed: int) -> np.ndar
     """Holdout rows by a seeded hash of each row's own values: whether a row is held out depends on
     that row alone, so adding or removing one row moves no other (what a DP guarantee on train needs
     to extend to the whole table)."""
-    canonical = pd.DataFrame({name: _canonical(frame[name]) for name in frame.columns})
-    keys = pd.util.hash_pandas_object(canonical, index=False, hash_key=str(seed).rjust(16, "0")[-16:]).to_numpy()
+    keys = _row_hashes(frame, _hash_key(seed))
     return keys.astype(np.float64) / 2.0**64 < fraction
 
 
@@ -27,16 +26,25 @@ def entity_hash_holdout(frame: pd.DataFrame, entity: str, fraction: float, seed:
     """Holdout entities by a seeded hash of each entity's own rows (every column but the id, in the
     given order), not of its id: readers of .ts and .npz files number entities by position, so one
     recording removed would renumber, and move, the ones after it."""
-    key = str(seed).rjust(16, "0")[-16:]
-    values = frame.drop(columns=[entity])
-    canonical = pd.DataFrame({name: _canonical(values[name]) for name in values.columns})
-    rows = pd.util.hash_pandas_object(canonical, index=False, hash_key=key).to_numpy()
+    key = _hash_key(seed)
+    rows = _row_hashes(frame.drop(columns=[entity]), key)
     held = []
     for name, index in frame.groupby(entity, sort=False).indices.items():
         digest = hashlib.blake2b(rows[index].tobytes(), digest_size=8, key=key.encode()).digest()
         if int.from_bytes(digest, "little") / 2.0**64 < fraction:
             held.append(name)
     return held
+
+
+def _hash_key(seed: int) -> str:
+    """The 16-character key pandas' row hash takes, from the split's seed."""
+    return str(seed).rjust(16, "0")[-16:]
+
+
+def _row_hashes(frame: pd.DataFrame, key: str) -> np.ndarray:
+    """One uint64 per row, from its canonical values (so a column's dtype does not move the hash)."""
+    canonical = pd.DataFrame({name: _canonical(frame[name]) for name in frame.columns})
+    return pd.util.hash_pandas_object(canonical, index=False, hash_key=key).to_numpy()
 
 
 def _canonical(values: pd.Series) -> np.ndarray:

@@ -122,11 +122,12 @@ class CombinationEncoder:
         return self.categories.transform(self.rule.keys(frame), rng)
 
     def inverse_columns(self, block: np.ndarray, rng: np.random.Generator) -> dict[str, pd.Series]:
-        keys = self.categories.inverse(block, rng)
-        rows = [json.loads(k) if isinstance(k, str) else [None] * len(self.columns) for k in keys]
+        keys = pd.Series(self.categories.inverse(block, rng), dtype=object)
+        codes, distinct = pd.factorize(keys, use_na_sentinel=False)  # decode each combination once, not each row
+        decoded = [json.loads(k) if isinstance(k, str) else [None] * len(self.columns) for k in distinct]
         out = {}
         for i, col in enumerate(self.columns):
-            values = pd.Series([row[i] for row in rows], dtype=object)
+            values = pd.Series(np.array([row[i] for row in decoded], dtype=object)[codes], dtype=object)
             if col.dtype in ("object", "str"):
                 out[col.name] = values
             elif col.dtype == "category":
