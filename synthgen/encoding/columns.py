@@ -213,10 +213,15 @@ class NumericEncoder:
             x = np.full(len(block), q[0])
         else:
             x = np.interp(ndtr(block[:, 0]), np.linspace(0, 1, len(q)), q)
-            x = self._on_value_set(np.clip(np.round(x, self.state["decimals"]), q[0], q[-1]))
+            x = self.snap(x)
         if self.state["missing"]:
             x = np.where(block[:, -1] > 0, np.nan, x)
         return self._cast(x)
+
+    def snap(self, x: np.ndarray) -> np.ndarray:
+        """Numbers onto this column: its protected range, its decimal grid and its value set."""
+        q = self.state["quantiles"]
+        return self._on_value_set(np.clip(np.round(x, self.state["decimals"]), q[0], q[-1]))
 
     def _on_value_set(self, grid: np.ndarray) -> np.ndarray:
         """Grid points as the column writes them: a frequent real value's exact float where one sits

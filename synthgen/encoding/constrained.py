@@ -34,17 +34,21 @@ class GapEncoder:
         state = state or {}
         self.gap = NumericEncoder(gap_col, state.get("gap"))
         self.alone = NumericEncoder(alone_col, state.get("alone")) if state.get("alone", True) is not None else None
+        self.own = NumericEncoder(high, state.get("own"))  # high's own range and value set, to decode onto
         self.col = gap_col
         self.high_missing = bool(state.get("high_missing", True))
 
     def _parts(self, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
         low, high = to_float(frame[self.low.name], self.low), to_float(frame[self.high.name], self.high)
         alone = frame[self.high.name].where(np.isnan(low))
-        return pd.Series(high - low), alone.reset_index(drop=True)
+        # Rounded past float noise: 0.33 - 0.28 and 0.36 - 0.31 are one gap, a point mass the model can learn.
+        return pd.Series(np.round(high - low, 9)), alone.reset_index(drop=True)
 
     def fit(self, frame: pd.DataFrame, private: PrivateFit | None = None) -> GapEncoder:
         gaps, alone = self._parts(frame)
         self.gap.fit(gaps) if private is None else self.gap.fit_private(gaps, private)
+        if private is None:  # under DP its range and values would be releases of their own: not kept
+            self.own.fit(frame[self.high.name])
         self.high_missing = bool(frame[self.high.name].isna().any()) if private is None else True
         # Whether low is ever missing decides the layout; under DP a second part is always there,
         # and its statistics are the whole high column's (the rows whose low is missing may be none).
@@ -68,16 +72,24 @@ class GapEncoder:
         return np.concatenate(blocks, axis=1)
 
     def inverse(self, block: np.ndarray, rng: np.random.Generator, decoded: dict[str, pd.Series]) -> pd.Series:
-        """The high column from its decoded gap and the decoded low column; never below low, even
-        where rounding to the high column's grid would nudge it there."""
+        """The high column from its decoded gap and the decoded low column, on the high column's own
+        range and value set (low + gap of two float32 exports is neither column's float); never below
+        low, even where that grid would nudge it there."""
         gap = self.gap.inverse(self._present(block[:, : self.gap.width], self.gap), rng).to_numpy(dtype=float)
         low = to_float(decoded[self.low.name], self.low)
-        high = np.maximum(np.round(low + gap, 9), low)
+        high = np.maximum(self._on_own_grid(np.round(low + gap, 9)), low)
         if self.alone is not None:
             alone_block = self._present(block[:, self.gap.width :], self.alone)
             alone = to_float(self.alone.inverse(alone_block, rng), self.high)
             high = np.where(np.isnan(low), alone, high)
         return NumericEncoder(self.high, {"day_grid": False})._cast(high)
+
+    def _on_own_grid(self, high: np.ndarray) -> np.ndarray:
+        """Values clipped to the high column's protected range and snapped to its value grid (states
+        saved before `own` existed, and DP fits, decode as they did)."""
+        if not self.own.state or self.own.constant:
+            return high
+        return np.where(np.isnan(high), np.nan, self.own.snap(high))
 
     def _present(self, block: np.ndarray, part: NumericEncoder) -> np.ndarray:
         """A part's missing flag (there because of the low column's gaps) is set to present when the
@@ -91,7 +103,7 @@ class GapEncoder:
     @property
     def state(self) -> dict[str, Any]:
         alone = None if self.alone is None else self.alone.state
-        return {"gap": self.gap.state, "alone": alone, "high_missing": self.high_missing}
+        return {"gap": self.gap.state, "alone": alone, "high_missing": self.high_missing, "own": self.own.state or None}
 
     @property
     def width(self) -> int:

@@ -36,6 +36,19 @@ def test_encoding_round_trips_the_constrained_columns():
     assert back["total"].notna().all() and back["paid"].isna().sum() == frame["paid"].isna().sum()
 
 
+def test_a_declared_high_column_decodes_onto_its_own_values_not_low_plus_gap_floats():
+    rng = np.random.default_rng(0)
+    low = np.round(rng.uniform(1, 4, 600), 1)
+    float32_printed = lambda v: np.char.mod("%.15g", v.astype(np.float32).astype(float)).astype(float)  # noqa: E731
+    frame = pd.DataFrame({"low": float32_printed(low), "high": float32_printed(low + rng.integers(0, 20, 600) / 10)})
+    frame["returned"] = "no"
+    enc = _encoder(frame, [{"kind": "inequality", "low": "low", "high": "high"}])
+    latent = np.random.default_rng(1).normal(size=(2000, enc.width))
+    decoded = enc.inverse(latent, np.zeros(2000, dtype=int), seed=0)
+    assert decoded["high"].isin(set(frame["high"])).mean() > 0.95  # 2.0000000476837 + 0.3 is not a value of high
+    assert (decoded["high"] >= decoded["low"]).all()
+
+
 def test_a_chain_of_inequalities_decodes_low_end_first():
     frame = orders().assign(refunded=lambda f: f["total"] * 1.5)
     chain = [RULES[1], {"kind": "inequality", "low": "total", "high": "refunded"}]
