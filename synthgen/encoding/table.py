@@ -12,6 +12,7 @@ from synthgen.data.constraints import FixedCombinations, Inequality, Range
 from synthgen.data.schema import Schema
 from synthgen.encoding.columns import CategoricalEncoder, NumericEncoder
 from synthgen.encoding.constrained import CombinationEncoder, GapEncoder
+from synthgen.encoding.orders import keep_orders, learned_orders
 from synthgen.privacy import PrivateFit
 
 _ENCODERS = {
@@ -25,6 +26,7 @@ _ENCODERS = {
 
 Encoder = NumericEncoder | CategoricalEncoder | GapEncoder | CombinationEncoder
 _FRAME_ENCODERS = (GapEncoder, CombinationEncoder)  # read several columns of the frame, not one
+ORDERS = "__orders__"  # the state's key for learned orders (encoding/orders.py), beside the columns'
 
 
 class TableEncoder:
@@ -37,6 +39,7 @@ class TableEncoder:
         self.schema = schema
         self.rules = constraints.parse(schema.constraints)
         states = states or {}
+        self.orders: list[dict[str, Any]] = list(states.get(ORDERS, []))
         replaced: dict[str, Encoder | None] = {}  # column -> its constraint's encoder (None: encoded with another)
         for rule in self.rules:
             if isinstance(rule, Inequality):
@@ -60,12 +63,17 @@ class TableEncoder:
 
     def fit(self, frame: pd.DataFrame, private: PrivateFit | None = None) -> TableEncoder:
         """Each column's state from the frame; with `private`, from DP mechanisms, each column
-        spending `private.epsilon` (and categorical ones `private.delta`)."""
+        spending `private.epsilon` (and categorical ones `private.delta`). Without `private`, also
+        the orders between numeric columns that the data nearly always keeps (encoding/orders.py);
+        under DP they would be releases of their own, and are not looked for."""
         for name, enc in self.encoders.items():
             if private is None:
                 enc.fit(self._values(frame, name, enc))
             else:
                 enc.fit_private(self._values(frame, name, enc), private)
+        if private is None:
+            numeric = {name: enc for name, enc in self.encoders.items() if isinstance(enc, NumericEncoder)}
+            self.orders = learned_orders(frame, numeric)
         return self
 
     @property
@@ -119,6 +127,7 @@ class TableEncoder:
             name = next(n for n, (enc, _) in gaps.items() if enc.low.name in out)  # no cycles: checked
             enc, block = gaps.pop(name)
             out[name] = enc.inverse(block, rng, out)
+        keep_orders(out, self.orders, rng)
         for rule in self.rules:
             if isinstance(rule, Range):
                 out[rule.column] = _clipped(out[rule.column], rule)
@@ -128,8 +137,9 @@ class TableEncoder:
             out[target.name] = values.astype(object if target.dtype == "object" else target.dtype)
         return pd.DataFrame(out)
 
-    def state(self) -> dict[str, dict[str, Any]]:
-        return {name: enc.state for name, enc in self.encoders.items()}
+    def state(self) -> dict[str, Any]:
+        states: dict[str, Any] = {name: enc.state for name, enc in self.encoders.items()}
+        return states | ({ORDERS: self.orders} if self.orders else {})  # no key without orders: older files stay
 
 
 def _clipped(values: pd.Series, rule: Range) -> pd.Series:
