@@ -31,6 +31,7 @@ BINS_BREAK = 0.01  # drawn again inside their bins, at least this share of those
 BINS_BREAK_ROWS = 10  # and at least this many (on a small table one row is not a pattern)
 MIN_BINS, MAX_BINS = 16, 64  # the resolution judged: the token models' default bins, about sqrt(rows)
 ORDER_MIN_ROWS = 100
+SCREEN_ROWS = 2_000
 SWAP_ROUNDS = 5  # each round halves what the swaps move between the marginals (17% -> 0.8% of rows)
 
 
@@ -45,10 +46,11 @@ def learned_orders(frame: pd.DataFrame, encoders: dict[str, NumericEncoder]) -> 
     usable = {name: enc for name, enc in encoders.items() if not enc.constant}
     real = {name: to_float(frame[name], enc.col) for name, enc in usable.items()}
     redrawn = {name: _redrawn_in_bins(frame[name], enc, bins, rng) for name, enc in usable.items()}
+    screen = slice(0, SCREEN_ROWS)  # a first look on a few rows: most pairs of a wide table fail it
     found = []
     for low, low_enc in usable.items():
         for high, high_enc in usable.items():
-            if low != high and _swappable(low_enc, high_enc):
+            if low != high and _swappable(low_enc, high_enc) and _may_hold(real[low][screen], real[high][screen]):
                 held, lost = _held_and_lost(real[low], real[high], redrawn[low], redrawn[high])
                 if lost >= BINS_BREAK:
                     found.append((-lost, low, high, 1.0 - held))
@@ -114,6 +116,13 @@ def _redrawn_in_bins(values: pd.Series, enc: NumericEncoder, bins: int, rng: np.
     q = np.asarray(enc.state["quantiles"])
     decoded = enc.snap(np.interp(redrawn, np.linspace(0, 1, len(q)), q))
     return np.where(np.isnan(to_float(values, enc.col)), np.nan, decoded)
+
+
+def _may_hold(low: np.ndarray, high: np.ndarray) -> bool:
+    """Whether low <= high could hold on ORDER_HOLDS of all rows, judged on a sample (with room for
+    its noise)."""
+    both = ~np.isnan(low) & ~np.isnan(high)
+    return not both.any() or float(np.mean(high[both] >= low[both])) >= ORDER_HOLDS - 0.02
 
 
 def _held_and_lost(

@@ -35,11 +35,12 @@ class TableEncoder:
     inequality's high column becomes its gap, a fixed combination one category under its first
     column's name, and ranges clip what is decoded."""
 
-    def __init__(self, schema: Schema, states: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, schema: Schema, states: dict[str, Any] | None = None) -> None:
         self.schema = schema
         self.rules = constraints.parse(schema.constraints)
         states = states or {}
-        self.orders: list[dict[str, Any]] = list(states.get(ORDERS, []))
+        orders = states.get(ORDERS)  # a dict would be the state of a column of that name
+        self.orders: list[dict[str, Any]] = orders if isinstance(orders, list) else []
         replaced: dict[str, Encoder | None] = {}  # column -> its constraint's encoder (None: encoded with another)
         for rule in self.rules:
             if isinstance(rule, Inequality):
@@ -71,7 +72,7 @@ class TableEncoder:
                 enc.fit(self._values(frame, name, enc))
             else:
                 enc.fit_private(self._values(frame, name, enc), private)
-        if private is None:
+        if private is None and ORDERS not in self.encoders:  # a column of that name keeps its key
             numeric = {name: enc for name, enc in self.encoders.items() if isinstance(enc, NumericEncoder)}
             self.orders = learned_orders(frame, numeric)
         return self
@@ -123,11 +124,11 @@ class TableEncoder:
                 out.update(enc.inverse_columns(block, rng))
             else:
                 out[name] = enc.inverse(block, rng)
+        keep_orders(out, self.orders, rng)  # before the gaps: a declared high is built on the final low
         while gaps:  # each after its low column: chains (start <= middle <= end) low end first
             name = next(n for n, (enc, _) in gaps.items() if enc.low.name in out)  # no cycles: checked
             enc, block = gaps.pop(name)
             out[name] = enc.inverse(block, rng, out)
-        keep_orders(out, self.orders, rng)
         for rule in self.rules:
             if isinstance(rule, Range):
                 out[rule.column] = _clipped(out[rule.column], rule)

@@ -1,10 +1,13 @@
 """Orders the data nearly always keeps are kept as often at sampling, never enforced (encoding/orders.py)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from synthgen import Synthesizer
+from synthgen.data import constraints
 from synthgen.data.schema import infer_schema
 from synthgen.encoding import TableEncoder
 from synthgen.privacy import PrivateFit
@@ -80,10 +83,29 @@ def test_columns_on_different_grids_or_in_an_order_already_are_left_alone():
 
 def test_the_orders_travel_with_the_encoder_state():
     enc = _fitted(ratios())
-    again = TableEncoder(enc.schema, enc.state())
+    again = TableEncoder(enc.schema, json.loads(json.dumps(enc.state())))  # as encoder.json holds it
     assert again.orders == enc.orders
     pd.testing.assert_frame_equal(_decoded(again), _decoded(enc))
     assert "__orders__" not in _fitted(ratios()[["age", "children", "denied"]]).state()  # older files stay as they were
+
+
+def test_a_declared_inequality_on_a_column_in_a_learned_order_still_holds_on_every_row():
+    frame = ratios()
+    frame["limit"] = frame["total"] + np.random.default_rng(1).integers(0, 3, len(frame)) / 100
+    schema = infer_schema(frame, "denied")
+    rule = {"kind": "inequality", "low": "total", "high": "limit"}
+    schema.constraints = constraints.declared([rule], schema, frame, "ratios")
+    enc = TableEncoder(schema).fit(frame)
+    assert [(o["low"], o["high"]) for o in enc.orders] == [("housing", "total")]
+    decoded = _decoded(enc)
+    assert (decoded["limit"] >= decoded["total"]).all()  # limit is built on total as swapped, not before
+
+
+def test_a_column_named_like_the_orders_key_is_still_a_column():
+    frame = ratios().rename(columns={"age": "__orders__"})
+    enc = _fitted(frame)
+    again = TableEncoder(enc.schema, json.loads(json.dumps(enc.state())))
+    pd.testing.assert_frame_equal(_decoded(again), _decoded(enc))
 
 
 def test_a_dp_fit_looks_for_no_order():
