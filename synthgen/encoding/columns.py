@@ -212,11 +212,15 @@ class NumericEncoder:
         if self.constant:
             x = np.full(len(block), q[0])
         else:
-            x = np.interp(ndtr(block[:, 0]), np.linspace(0, 1, len(q)), q)
-            x = self.snap(x)
+            x = self.from_uniform(ndtr(block[:, 0]))
         if self.state["missing"]:
             x = np.where(block[:, -1] > 0, np.nan, x)
         return self._cast(x)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Uniform scores (the quantile scale, 0 to 1) to the column's numbers."""
+        q = np.asarray(self.state["quantiles"])
+        return self.snap(np.interp(u, np.linspace(0, 1, len(q)), q))
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         """Numbers onto this column: its protected range, its decimal grid and its value set."""

@@ -45,7 +45,7 @@ def learned_orders(frame: pd.DataFrame, encoders: dict[str, NumericEncoder]) -> 
     rng = np.random.default_rng(0)
     usable = {name: enc for name, enc in encoders.items() if not enc.constant}
     real = {name: to_float(frame[name], enc.col) for name, enc in usable.items()}
-    redrawn = {name: _redrawn_in_bins(frame[name], enc, bins, rng) for name, enc in usable.items()}
+    redrawn = {name: _redrawn_in_bins(frame[name], real[name], enc, bins, rng) for name, enc in usable.items()}
     screen = slice(0, SCREEN_ROWS)  # a first look on a few rows: most pairs of a wide table fail it
     found = []
     for low, low_enc in usable.items():
@@ -88,7 +88,8 @@ def _swapped(
     """low and high exchanged in the rows that break low <= high, but for a `broken` share of the
     rows with both values (a missing value breaks nothing)."""
     breaking = high < low
-    share = breaking.sum() / max(int((~np.isnan(low) & ~np.isnan(high)).sum()), 1)
+    kept, n = _kept(low, high)
+    share = (n - kept) / max(n, 1)
     swap = breaking & (rng.random(len(low)) >= broken / share) if share else breaking
     return np.where(swap, high, low), np.where(swap, low, high)
 
@@ -108,21 +109,31 @@ def _swappable(low: NumericEncoder, high: NumericEncoder) -> bool:
     return numbers and low.col.dtype == high.col.dtype and low.state["decimals"] == high.state["decimals"]
 
 
-def _redrawn_in_bins(values: pd.Series, enc: NumericEncoder, bins: int, rng: np.random.Generator) -> np.ndarray:
-    """Each value moved to a uniform place in its own bin of the encoder's scale and decoded: what
-    a perfect token model would draw for it (missing values stay missing)."""
+def _redrawn_in_bins(
+    values: pd.Series, numbers: np.ndarray, enc: NumericEncoder, bins: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Each value (`numbers`: the same as floats) moved to a uniform place in its own bin of the
+    encoder's scale and decoded: what a perfect token model would draw for it (missing stay missing)."""
     u = ndtr(enc.transform(values, rng)[:, 0])  # ties spread over their plateau, as for training
     redrawn = (np.clip(np.floor(u * bins), 0, bins - 1) + rng.random(len(u))) / bins
-    q = np.asarray(enc.state["quantiles"])
-    decoded = enc.snap(np.interp(redrawn, np.linspace(0, 1, len(q)), q))
-    return np.where(np.isnan(to_float(values, enc.col)), np.nan, decoded)
+    return np.where(np.isnan(numbers), np.nan, enc.from_uniform(redrawn))
+
+
+def _kept(low: np.ndarray, high: np.ndarray) -> tuple[int, int]:
+    """(rows with both values where low <= high, rows with both values); a missing value breaks nothing."""
+    both = ~np.isnan(low) & ~np.isnan(high)
+    return int(np.count_nonzero(high[both] >= low[both])), int(both.sum())
+
+
+def _share_kept(low: np.ndarray, high: np.ndarray) -> float:
+    kept, n = _kept(low, high)
+    return kept / n if n else 1.0
 
 
 def _may_hold(low: np.ndarray, high: np.ndarray) -> bool:
     """Whether low <= high could hold on ORDER_HOLDS of all rows, judged on a sample (with room for
     its noise)."""
-    both = ~np.isnan(low) & ~np.isnan(high)
-    return not both.any() or float(np.mean(high[both] >= low[both])) >= ORDER_HOLDS - 0.02
+    return _share_kept(low, high) >= ORDER_HOLDS - 0.02
 
 
 def _held_and_lost(
@@ -130,11 +141,9 @@ def _held_and_lost(
 ) -> tuple[float, float]:
     """(share of rows with both values that keep low <= high, share that lose it when both are drawn
     again inside their bins); (0, 0) unless it holds on ORDER_HOLDS of them and not as equality."""
-    both = ~np.isnan(low) & ~np.isnan(high)
-    if both.sum() < ORDER_MIN_ROWS or np.all(high[both] == low[both]):
+    kept, n = _kept(low, high)
+    held = kept / max(n, 1)
+    if n < ORDER_MIN_ROWS or held < ORDER_HOLDS or _share_kept(high, low) == 1.0 == held:  # equal on every row
         return 0.0, 0.0
-    held = float(np.mean(high[both] >= low[both]))
-    if held < ORDER_HOLDS:
-        return 0.0, 0.0
-    lost = held - float(np.mean(high_redrawn[both] >= low_redrawn[both]))
-    return held, (lost if lost * both.sum() >= BINS_BREAK_ROWS else 0.0)
+    lost = held - _share_kept(low_redrawn, high_redrawn)
+    return held, (lost if lost * n >= BINS_BREAK_ROWS else 0.0)
