@@ -66,6 +66,17 @@ def test_save_load_gives_the_same_samples(fitted, tmp_path):
     pd.testing.assert_frame_equal(SequenceSynthesizer.load(tmp_path / "m").sample(3, seed=4), synth.sample(3, seed=4))
 
 
+def test_the_attributes_model_trains_with_its_own_dropout_and_keeps_it_when_loaded(fitted, tmp_path):
+    """The default attributes model (tabular_ddpm) trains with dropout 0.3 (ATTRIBUTES_MODEL_CONFIG),
+    not the table default, and a saved synthesizer samples with the same attributes model."""
+    synth, _ = fitted
+    assert synth.attributes_model == "tabular_ddpm"
+    assert synth.attributes.model.config.dropout == 0.3
+    assert MODELS.get("tabular_ddpm").Config().dropout != 0.3  # the tables' own default is left as it is
+    synth.save(tmp_path / "m")
+    assert SequenceSynthesizer.load(tmp_path / "m").attributes.model.config.dropout == 0.3
+
+
 def test_a_tabular_model_name_is_refused():
     layout = infer_layout(_machines(), "machine", "t", "failed")
     with pytest.raises(SynthgenError, match="is for tabular data, not sensor"):
