@@ -35,9 +35,9 @@ from synthgen.synthesizer import BaseSynthesizer
 
 log = logging.getLogger(__name__)
 
-# The attribute models' own settings. Dropout on `tabular_ddpm`: on JapaneseVowels' 480 training
-# entities it stopped early with per-series levels 1.08 times as spread as the real ones (five
-# splits; 1.18 on one), 1.02 times with dropout 0.3 (README, "Sensor data", for what it moved).
+# The attributes models' own settings, where they differ from the tables'. Dropout on `tabular_ddpm`:
+# without it, on a few hundred entities, early stopping ended its training while it still drew
+# over-spread levels (README, "Sensor data").
 ATTRIBUTES_MODEL_CONFIG: dict[str, dict[str, Any]] = {"tabular_ddpm": {"dropout": 0.3}}
 
 
@@ -67,7 +67,8 @@ class SequenceSynthesizer(BaseSynthesizer):
         attributes_model: the tabular model for attributes, lengths and each series' level and spread;
             default `tabular_ddpm` (a diffusion model keeps the correlated levels of many channels
             jointly, where a per-column token model scored a summary detector AUC 0.95 on
-            JapaneseVowels against 0.63), and `tabular_ar` under DP (it has a DP-SGD path).
+            JapaneseVowels against 0.63; trained with ATTRIBUTES_MODEL_CONFIG's dropout), and
+            `tabular_ar` under DP (it has a DP-SGD path).
     """
 
     modality = "sensor"

@@ -68,7 +68,8 @@ def test_save_load_gives_the_same_samples(fitted, tmp_path):
 
 def test_the_attributes_model_trains_with_its_own_dropout_and_keeps_it_when_loaded(fitted, tmp_path):
     """The default attributes model (tabular_ddpm) trains with dropout 0.3 (ATTRIBUTES_MODEL_CONFIG),
-    not the table default, and a saved synthesizer samples with the same attributes model."""
+    not the tables' default, and a saved synthesizer restores that config (the same-samples test
+    covers sampling)."""
     synth, _ = fitted
     assert synth.attributes_model == "tabular_ddpm"
     assert synth.attributes.model.config.dropout == 0.3
@@ -137,7 +138,9 @@ def test_under_dp_lengths_are_modelled_even_when_every_train_entity_has_the_same
     """Whether lengths differ is a fact about the entities: deciding on it would tell one more short
     entity apart with certainty, so a DP fit always has the attributes model."""
     synth = _dp_fit(20.0, lengths_vary=False, bounds={"temp": [0.0, 50.0], "load": [-1.0, 2.0]})
-    assert synth.attributes is not None
+    assert synth.attributes is not None and synth.attributes_model == "tabular_ar"
+    defaults = MODELS.get("tabular_ar").Config().model_dump(exclude={"bins"})  # bins follow the rows
+    assert synth.attributes.model.config.model_dump(exclude={"bins"}) == defaults  # no sensor override under DP
     assert any(r["what"].startswith("attributes: ") for r in synth.meta["privacy"]["releases"])
     assert synth.sample(4, seed=1).groupby("machine").size().between(2, 8).all()
 
