@@ -6,6 +6,7 @@ from synthgen.models import (  # noqa: F401  (each registers its model under its
     sensor_ddpm,
     tabular_ar,
     tabular_ddpm,
+    tabular_gaussian,
     tabular_mlp_ar,
     tvae,
 )

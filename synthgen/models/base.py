@@ -66,6 +66,12 @@ class GenerativeModel(pl.LightningModule):
         """The training objective on one batch."""
         raise NotImplementedError
 
+    def start_from(self, arrays: list[np.ndarray]) -> None:
+        """Set the weights from the rows training will see (the batch layout's arrays), before the first
+        step. A model whose likelihood has a closed-form optimum starts there, so a short budget (a test's
+        one epoch) still gives a fitted model; others start from their seeded initialisation. Not
+        called under DP-SGD: the rows would be read outside it."""
+
     def drop_labels(self, y: torch.Tensor) -> torch.Tensor:
         drop = torch.rand(y.shape, device=y.device) < self.config.label_dropout
         return torch.where(drop, torch.full_like(y, self.n_classes), y)

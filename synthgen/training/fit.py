@@ -230,6 +230,8 @@ def fit_model(
         )
         callbacks, record, resume, best = _callbacks(model, params, budget, sampler, directory, private)
         trainer = _trainer(params, model, budget, callbacks)
+        if dp is None:
+            model.start_from([a[budget.fit_idx] for a in arrays])
         train = train_loader([a[budget.fit_idx] for a in arrays], sampler)
         val = validation_loader([a[budget.val_idx] for a in arrays], budget.batch_size) if len(budget.val_idx) else None
         log.info(
