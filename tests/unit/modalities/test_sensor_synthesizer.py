@@ -66,16 +66,25 @@ def test_save_load_gives_the_same_samples(fitted, tmp_path):
     pd.testing.assert_frame_equal(SequenceSynthesizer.load(tmp_path / "m").sample(3, seed=4), synth.sample(3, seed=4))
 
 
-def test_the_attributes_model_trains_with_its_own_dropout_and_keeps_it_when_loaded(fitted, tmp_path):
-    """The default attributes model (tabular_ddpm) trains with dropout 0.3 (ATTRIBUTES_MODEL_CONFIG),
-    not the tables' default, and a saved synthesizer restores that config (the same-samples test
-    covers sampling)."""
-    synth, _ = fitted
-    assert synth.attributes_model == "tabular_ddpm"
-    assert synth.attributes.model.config.dropout == 0.3
-    assert MODELS.get("tabular_ddpm").Config().dropout != 0.3  # the tables' own default is left as it is
-    synth.save(tmp_path / "m")
-    assert SequenceSynthesizer.load(tmp_path / "m").attributes.model.config.dropout == 0.3
+def test_the_default_attributes_model_draws_levels_with_their_real_correlation():
+    """Each series' levels are attributes (series_scale.py), drawn by `tabular_gaussian` by default:
+    two channels whose levels move together in the real series move together in the drawn ones."""
+    rng = np.random.default_rng(0)
+    level = rng.normal(size=80)
+    frame = pd.DataFrame(
+        {
+            "machine": np.repeat(np.arange(80), 6),
+            "t": np.tile(np.arange(6), 80),
+            "temp": np.repeat(level, 6) + rng.normal(size=480) * 0.3,
+            "load": np.repeat(2 * level + rng.normal(size=80) * 0.3, 6) + rng.normal(size=480) * 0.3,
+        }
+    )
+    layout = infer_layout(frame, "machine", "t", None)
+    params = TrainParams(model="sensor_ddpm", epochs=1, batch_size=16, model_config={"sampling_steps": 2, "width": 16})
+    synth = SequenceSynthesizer(layout, seed=0, train_params=params).fit(clean_long(frame, layout, None, 256, "m"))
+    assert synth.attributes_model == "tabular_gaussian"
+    levels = synth.sample(400, seed=1).groupby("machine")[["temp", "load"]].mean()
+    assert levels.corr().loc["temp", "load"] > 0.9  # real: 0.99
 
 
 def test_a_tabular_model_name_is_refused():
