@@ -4,16 +4,16 @@ The table encoder already maps every numeric column onto normal scores through i
 so this is a Gaussian copula whose margins are the columns' own; a category's ±1 one-hot block is
 drawn as numbers and decoded by its largest. Each class has its own mean and spread per column (a
 resting machine's readings vary less than a running one's), and the rows, standardised within
-their class, share one correlation matrix. That is 2·d·(classes + 1) + d·(d − 1)/2 numbers, and
-none of them can learn one row: the model for a few hundred rows of many correlated numbers, where
-a network's density gathers round the rows it was trained on. Sensor attributes are such a table
+their class, share one covariance (a correlation matrix at the start). That is 2·d·(classes + 1) +
+d·(d + 1)/2 numbers, and a small class's means and spreads are shrunk towards everyone's, so none
+of them can learn one row: the model for a few hundred rows of many correlated numbers, where a
+network's density gathers round the rows it was trained on. Sensor attributes are such a table
 (each series' level and spread per channel, and its length), and it is their default model
 (README, "Sensor data").
 
-It starts at the maximum-likelihood estimate of the rows it trains on (`start_from`; a small class's
-spreads shrunk towards the pooled ones) and trains on with the other models' machinery (Lightning,
-label dropout for the no-class row, the best weights on held-out rows), so any budget gives a fitted
-model.
+It starts at the maximum-likelihood estimate of the rows it trains on (`start_from`, with that
+shrinkage) and trains on with the other models' machinery (Lightning, the best weights on held-out
+rows), so any budget gives a fitted model.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ SHRINK_ROWS = 5  # a class's spread counts the pooled one as this many rows: one
 class TabularGaussianConfig(ModelConfig):
     learning_rate: float = 0.003  # it starts at the optimum of the rows it trains on: only small steps
     weight_decay: float = 0.0  # it would pull the means towards zero, not regularise
+    # The no-class row is the overall mean and spread: trained on relabelled rows, it would teach the
+    # shared covariance the differences between classes, which the class means already hold.
+    label_dropout: float = 0.0
 
 
 @MODELS.register("tabular_gaussian")
@@ -52,14 +55,22 @@ class TabularGaussian(TabularModel):
         self.log_diagonal = nn.Parameter(torch.zeros(d))
 
     def start_from(self, arrays: list[np.ndarray]) -> None:
-        """Class means and spreads (the no-class ones over every row; a small class's spread shrunk
-        towards the pooled one), and the correlation of the rows standardised within their class."""
+        """Class means and spreads (the no-class ones over every row), and the correlation of the rows
+        standardised within their class. A small class's mean is shrunk towards the overall one as
+        far as the classes' means differ no more than chance (empirical Bayes), and its spread
+        towards the pooled one: one row is never a class's whole description."""
         x, y = np.asarray(arrays[0], dtype=np.float64), np.asarray(arrays[1])
         overall = x.mean(0) if len(x) else np.zeros(x.shape[1])
         means = np.tile(overall, (self.n_classes + 1, 1))
-        for c in np.unique(y):
+        classes, counts = np.unique(y, return_counts=True)
+        for c in classes:
             means[c] = x[y == c].mean(0)
         pooled = ((x - means[y]) ** 2).mean(0) if len(x) else np.ones(x.shape[1])
+        if len(x):
+            between = np.average((means[classes] - overall) ** 2, axis=0, weights=counts)
+            true_between = np.maximum(between - len(classes) * pooled / len(x), RIDGE)  # less chance's share
+            weight = counts[:, None] / (counts[:, None] + pooled / true_between)
+            means[classes] = overall + weight * (means[classes] - overall)
         variances = np.tile(x.var(0) if len(x) else pooled, (self.n_classes + 1, 1))
         for c in np.unique(y):
             rows = x[y == c]
