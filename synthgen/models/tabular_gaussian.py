@@ -72,9 +72,9 @@ class TabularGaussian(TabularModel):
             weight = counts[:, None] / (counts[:, None] + pooled / true_between)
             means[classes] = overall + weight * (means[classes] - overall)
         variances = np.tile(x.var(0) if len(x) else pooled, (self.n_classes + 1, 1))
-        for c in np.unique(y):
-            rows = x[y == c]
-            variances[c] = (((rows - means[c]) ** 2).sum(0) + SHRINK_ROWS * pooled) / (len(rows) + SHRINK_ROWS)
+        for c, n in zip(classes, counts, strict=True):
+            squares = ((x[y == c] - means[c]) ** 2).sum(0)
+            variances[c] = (squares + SHRINK_ROWS * pooled) / (n + SHRINK_ROWS)
         scales = np.sqrt(variances + RIDGE)
         z = (x - means[y]) / scales[y]
         covariance = z.T @ z / max(len(x), 1) + RIDGE * np.eye(x.shape[1])

@@ -230,9 +230,10 @@ def fit_model(
         )
         callbacks, record, resume, best = _callbacks(model, params, budget, sampler, directory, private)
         trainer = _trainer(params, model, budget, callbacks)
+        fit_arrays = [a[budget.fit_idx] for a in arrays]
         if dp is None:
-            model.start_from([a[budget.fit_idx] for a in arrays])
-        train = train_loader([a[budget.fit_idx] for a in arrays], sampler)
+            model.start_from(fit_arrays)
+        train = train_loader(fit_arrays, sampler)
         val = validation_loader([a[budget.val_idx] for a in arrays], budget.batch_size) if len(budget.val_idx) else None
         log.info(
             "training %s: %d rows (%d for validation), %d steps of %d rows max (%d passes, %d per Lightning epoch), "

@@ -28,7 +28,7 @@ def test_the_dp_spec_runs_with_its_guarantee_recorded_required_and_no_privacy_ch
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params.setdefault("train", {}).setdefault("privacy", {})["noise_seed"] = 0
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    assert "penguins_dp" not in yaml.safe_load((REPO / "params.yaml").read_text())["datasets"]  # not in dvc repro
+    assert "penguins_dp" not in params["datasets"]  # not in dvc repro
     assert set(spec["validate"]) == {"require_dp"}  # no check loosened
     out = tmp_path / "out"
     proc = synthgen(
