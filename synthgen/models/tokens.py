@@ -28,8 +28,12 @@ class TokenConfig(ModelConfig):
 
 def draw_tokens(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
     """One token per row: a binary search of one uniform per row in the row's cumulative (unnormalised)
-    softmax. The same law as torch.multinomial, at a fraction of its cost on large batches."""
+    softmax. The same law as torch.multinomial, at a fraction of its cost on large batches. Two tokens
+    (a missing flag, a yes/no column) take one comparison with the first token's probability instead."""
     logits = logits.float() if temperature == 1.0 else logits.float() / temperature
+    if logits.shape[1] == 2:
+        u = torch.rand(len(logits), generator=generator, device=logits.device)
+        return (u >= torch.sigmoid(logits[:, 0] - logits[:, 1])).long()
     cumulative = (logits - logits.amax(1, keepdim=True)).exp_().cumsum_(1)
     u = torch.rand((len(logits), 1), generator=generator, device=logits.device) * cumulative[:, -1:]
     return torch.searchsorted(cumulative, u, right=True).squeeze_(1).clamp_(max=logits.shape[1] - 1)
@@ -90,17 +94,19 @@ class TokenModel(TabularModel):
         return total / tokens.numel()
 
     def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Tokens (rows, positions, local to each position) back to an encoded matrix."""
-        parts = []
+        """Tokens (rows, positions, local to each position) back to an encoded matrix, written in place:
+        a 1,228-value id's ±1 block is most of the matrix, so it is filled once and never copied."""
+        out = torch.full((len(tokens), self.n_features), -1.0, device=tokens.device)
+        start = 0
         for i, (kind, width) in enumerate(self.blocks):
-            token = tokens[:, i]
-            if kind == "onehot":  # ±1 written once: one_hot's int64 matrix cost more than the model on a wide id
-                minus = torch.full((len(token), width), -1.0, device=token.device)
-                parts.append(minus.scatter_(1, token[:, None], 1.0))
+            token, block = tokens[:, i], out[:, start : start + width]
+            start += width
+            if kind == "onehot":
+                block.scatter_(1, token[:, None], 1.0)
             elif kind == "flag":
-                parts.append((2 * token.float() - 1)[:, None])
+                block[:, 0] = 2 * token.float() - 1
             else:
                 jitter = torch.rand(token.shape, generator=generator, device=token.device)
                 u = ((token.float() + jitter) / self.bins).clamp(1e-6, 1 - 1e-6)
-                parts.append(torch.special.ndtri(u)[:, None])
-        return torch.cat(parts, 1)
+                block[:, 0] = torch.special.ndtri(u)
+        return out

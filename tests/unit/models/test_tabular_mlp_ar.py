@@ -35,11 +35,11 @@ def test_sampling_steps_compute_the_trained_logits():
     model = _model()
     tokens, labels = _tokens(model), torch.randint(0, 3, (64,), generator=torch.Generator().manual_seed(2))
     hidden = model._hidden(tokens, labels)
-    e = model.config.embedding
-    embedded = torch.cat([model.token.weight[labels + model.vocab], model.token.weight[tokens[:, :-1]].flatten(1)], 1)
+    inputs = torch.cat([labels[:, None], tokens[:, :-1] + model.n_classes + 1], 1)  # rows of the looked-up shares
+    contributions = model._contributions()
     for j in range(len(model.sizes)):
         trained = model._position_logits(hidden[:, j], j)
-        assert torch.allclose(model._next_logits(embedded[:, : (j + 1) * e], j), trained, atol=1e-5)
+        assert torch.allclose(model._next_logits(inputs, contributions, j), trained, atol=1e-5)
 
 
 def test_it_learns_a_column_that_copies_another_and_samples_it():
