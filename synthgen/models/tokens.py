@@ -9,7 +9,7 @@ own slice of one vocabulary and of one output layer, so each position is its own
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -24,6 +24,18 @@ MIN_BINS, MAX_BINS = 16, 64
 class TokenConfig(ModelConfig):
     bins: int | None = None  # None: about sqrt(train rows), between 16 and 64 (finer bins overfit small tables)
     temperature: float = 1.0
+    order: Literal["schema", "categories_first"] = "schema"  # the columns' generation order: position_blocks
+
+
+def position_blocks(blocks: Blocks, order: str) -> list[int]:
+    """The encoded block each position generates, in generation order. "schema" keeps the encoder's
+    order. "categories_first" generates every category block first (in the encoder's order), then the
+    numbers and their missing flags, so the numbers are drawn given the categories instead of a
+    category being predicted from the numbers' bins; which order fits better depends on the table."""
+    if order == "schema":
+        return list(range(len(blocks)))
+    first = [i for i, (kind, _) in enumerate(blocks) if kind == "onehot"]
+    return first + [i for i, (kind, _) in enumerate(blocks) if kind != "onehot"]
 
 
 def draw_tokens(logits: torch.Tensor, temperature: float, generator: torch.Generator) -> torch.Tensor:
@@ -53,7 +65,10 @@ class TokenModel(TabularModel):
     def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
         super().__init__(n_features, n_classes, config, blocks)
         self.bins = self.config.bins or MAX_BINS
-        self.sizes = [self.bins if kind == "value" else 2 if kind == "flag" else width for kind, width in self.blocks]
+        self.position_blocks = position_blocks(self.blocks, self.config.order)
+        self.block_positions = [self.position_blocks.index(b) for b in range(len(self.blocks))]
+        widths = [self.bins if kind == "value" else 2 if kind == "flag" else width for kind, width in self.blocks]
+        self.sizes = [widths[b] for b in self.position_blocks]  # per position
         offsets = torch.tensor([0, *self.sizes]).cumsum(0)
         self.register_buffer("offsets", offsets[:-1], persistent=False)
         self.vocab = int(offsets[-1])
@@ -65,7 +80,8 @@ class TokenModel(TabularModel):
         return slice(start, start + self.sizes[position])
 
     def _tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoded rows to per-block tokens, each offset into the shared vocabulary."""
+        """Encoded rows to one token per position (in generation order), each offset into the shared
+        vocabulary."""
         cols, start = [], 0
         for kind, width in self.blocks:
             block = x[:, start : start + width]
@@ -77,7 +93,7 @@ class TokenModel(TabularModel):
             else:
                 u = torch.special.ndtr(block[:, 0].float())
                 cols.append((u * self.bins).long().clamp(0, self.bins - 1))
-        return torch.stack(cols, 1) + self.offsets
+        return torch.stack([cols[b] for b in self.position_blocks], 1) + self.offsets
 
     def _position_logits(self, h: torch.Tensor, position: int) -> torch.Tensor:
         """Logits over position `position`'s own tokens from its hidden state (rows, hidden)."""
@@ -94,12 +110,13 @@ class TokenModel(TabularModel):
         return total / tokens.numel()
 
     def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Tokens (rows, positions, local to each position) back to an encoded matrix, written in place:
-        a 1,228-value id's ±1 block is most of the matrix, so it is filled once and never copied."""
+        """Tokens (rows, positions, local to each position) back to an encoded matrix in the encoder's
+        block order, written in place: a 1,228-value id's ±1 block is most of the matrix, so it is
+        filled once and never copied."""
         out = torch.full((len(tokens), self.n_features), -1.0, device=tokens.device)
         start = 0
         for i, (kind, width) in enumerate(self.blocks):
-            token, block = tokens[:, i], out[:, start : start + width]
+            token, block = tokens[:, self.block_positions[i]], out[:, start : start + width]
             start += width
             if kind == "onehot":
                 block.scatter_(1, token[:, None], 1.0)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from synthgen.models.tabular_mlp_ar import TabularMLPAR
@@ -42,9 +43,10 @@ def test_sampling_steps_compute_the_trained_logits():
         assert torch.allclose(model._next_logits(inputs, contributions, j), trained, atol=1e-5)
 
 
-def test_it_learns_a_column_that_copies_another_and_samples_it():
+@pytest.mark.parametrize("order", ["schema", "categories_first"])  # the flag, then the category; or the reverse
+def test_it_learns_a_column_that_copies_another_and_samples_it(order: str):
     torch.manual_seed(0)
-    model = TabularMLPAR(5, 1, {"bins": 8}, BLOCKS)
+    model = TabularMLPAR(5, 1, {"bins": 8, "order": order}, BLOCKS)
     g = torch.Generator().manual_seed(0)
     flag = torch.randint(0, 2, (512,), generator=g)
     category = torch.where(flag == 1, 2, torch.randint(0, 2, (512,), generator=g))  # flag set => category 2

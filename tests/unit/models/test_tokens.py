@@ -1,6 +1,8 @@
 import torch
+from torch.nn import functional as F
 
-from synthgen.models.tokens import draw_tokens
+from synthgen.models.tabular_mlp_ar import TabularMLPAR
+from synthgen.models.tokens import draw_tokens, position_blocks
 
 
 def test_draws_follow_the_softmax_and_never_a_token_of_probability_zero():
@@ -26,3 +28,27 @@ def test_two_tokens_follow_the_softmax_row_by_row_and_never_a_token_of_probabili
     shares = drawn.float().mean(1)  # the share of second tokens, per pair
     assert torch.allclose(shares, pairs.softmax(1)[:, 1], atol=0.005)
     assert shares[3] == 0 and shares[4] == 1
+
+
+def test_categories_first_generates_the_category_blocks_first_and_decodes_to_the_encoders_layout():
+    blocks = [("value", 1), ("flag", 1), ("onehot", 3), ("value", 1), ("onehot", 2)]
+    assert position_blocks(blocks, "schema") == [0, 1, 2, 3, 4]
+    assert position_blocks(blocks, "categories_first") == [2, 4, 0, 1, 3]
+    model = TabularMLPAR(8, 1, {"bins": 16, "order": "categories_first"}, blocks)
+    assert model.sizes == [3, 2, 16, 2, 16]
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat(
+        [
+            torch.randn(500, 1, generator=g),
+            torch.randint(0, 2, (500, 1), generator=g) * 2.0 - 1,
+            2 * F.one_hot(torch.randint(0, 3, (500,), generator=g), 3) - 1.0,
+            torch.randn(500, 1, generator=g),
+            2 * F.one_hot(torch.randint(0, 2, (500,), generator=g), 2) - 1.0,
+        ],
+        1,
+    )
+    tokens = model._tokens(x)
+    assert torch.equal(tokens[:, 0] - model.offsets[0], x[:, 2:5].argmax(1))  # the first category block leads
+    decoded = model._decode(tokens - model.offsets, g)
+    assert torch.equal(decoded[:, [1, 2, 3, 4, 6, 7]], x[:, [1, 2, 3, 4, 6, 7]])  # flags and categories exactly
+    assert torch.equal(model._tokens(decoded), tokens)  # numbers back into their own bins
