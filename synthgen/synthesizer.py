@@ -148,13 +148,17 @@ class BaseSynthesizer:
         self.global_rank = 0  # under DDP, the rank Lightning gave this process; only rank 0 saves
 
     # ---- training ------------------------------------------------------------------------------
-    def _new_model(self, n_rows: int, *args: Any, trailing: tuple[Any, ...] = ()) -> GenerativeModel:
-        """The registered model sized for `n_rows`, its weights initialised from the seed: built as
-        model_cls(*args, config, *trailing)."""
-        model_cls = MODELS.get(self.model_name)
+    def _model_config(self, n_rows: int) -> dict[str, Any]:
+        """train.model_config with what the model sizes from the row count filled in."""
+        return MODELS.get(self.model_name).sized_config(dict(self.train_params.model_config_), n_rows)
+
+    def _new_model(
+        self, n_rows: int, *args: Any, trailing: tuple[Any, ...] = (), config: dict[str, Any] | None = None
+    ) -> GenerativeModel:
+        """The registered model sized for `n_rows` (or with `config`), its weights initialised from the
+        seed: built as model_cls(*args, config, *trailing)."""
         torch.manual_seed(self.seed)  # weight initialisation is part of "same seed, same model"
-        config = model_cls.sized_config(dict(self.train_params.model_config_), n_rows)
-        return model_cls(*args, config, *trailing)
+        return MODELS.get(self.model_name)(*args, config or self._model_config(n_rows), *trailing)
 
     def _private_fit(self, n_rows: int, releases: int, delta_releases: int) -> PrivateFit | None:
         """With train.privacy set, the budget for everything learned outside the weights: its
@@ -178,16 +182,17 @@ class BaseSynthesizer:
         )
         return self.private
 
-    def _train(self, model: GenerativeModel, arrays: list[np.ndarray]) -> None:
+    def _train(self, model: GenerativeModel, arrays: list[np.ndarray], name: str | None = None) -> None:
         """Lightning training (devices, precision and strategy from train_params), then eval mode.
-        After a DP preprocessing fit, DP-SGD spends what is left of epsilon and delta."""
+        After a DP preprocessing fit, DP-SGD spends what is left of epsilon and delta. `name`: the
+        fit's checkpoint subdirectory, default `checkpoint_name`."""
         dp, noise_seed = None, None
         if self.private is not None:
             ledger, privacy = self.private.ledger, self.train_params.privacy
             dp = (privacy.epsilon - ledger.epsilon, self.private.total_delta - ledger.delta)
             noise_seed = int(np.random.SeedSequence([self.private.noise_seed, 0x56D]).generate_state(1)[0])
         trained = fit_model(
-            model, arrays, self.train_params, self.seed, self.checkpoint_name, dp=dp, noise_seed=noise_seed
+            model, arrays, self.train_params, self.seed, name or self.checkpoint_name, dp=dp, noise_seed=noise_seed
         )
         self.loss_curve, self.training_summary, self.global_rank = trained.curve, trained.summary, trained.global_rank
         if self.private is not None:

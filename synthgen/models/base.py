@@ -109,6 +109,11 @@ class TabularModel(GenerativeModel):
         if sum(width for _, width in self.blocks) != n_features:
             raise ValueError(f"blocks {self.blocks} do not cover {n_features} features")
 
+    @classmethod
+    def candidate_configs(cls, config: dict[str, Any], blocks: Blocks) -> list[dict[str, Any]]:
+        """The configs a fit trains, keeping the one with the lowest validation loss; one by default."""
+        return [config]
+
     @torch.no_grad()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Draw one encoded row per label (label n_classes = unconditional)."""

@@ -24,7 +24,12 @@ MIN_BINS, MAX_BINS = 16, 64
 class TokenConfig(ModelConfig):
     bins: int | None = None  # None: about sqrt(train rows), between 16 and 64 (finer bins overfit small tables)
     temperature: float = 1.0
-    order: Literal["schema", "categories_first"] = "schema"  # the columns' generation order: position_blocks
+    # The columns' generation order (position_blocks). "auto": a fit trains each distinct order and
+    # keeps the one with the lower validation loss (candidate_configs); built outside a fit, schema.
+    order: Literal["auto", "schema", "categories_first"] = "auto"
+
+
+ORDERS = ("schema", "categories_first")  # what "auto" chooses between, the first when it cannot compare
 
 
 def position_blocks(blocks: Blocks, order: str) -> list[int]:
@@ -32,7 +37,7 @@ def position_blocks(blocks: Blocks, order: str) -> list[int]:
     order. "categories_first" generates every category block first (in the encoder's order), then the
     numbers and their missing flags, so the numbers are drawn given the categories instead of a
     category being predicted from the numbers' bins; which order fits better depends on the table."""
-    if order == "schema":
+    if order in ("schema", "auto"):
         return list(range(len(blocks)))
     first = [i for i, (kind, _) in enumerate(blocks) if kind == "onehot"]
     return first + [i for i, (kind, _) in enumerate(blocks) if kind != "onehot"]
@@ -61,6 +66,15 @@ class TokenModel(TabularModel):
         if config.get("bins") is None:
             config = {**config, "bins": int(np.clip(round(np.sqrt(n_rows)), MIN_BINS, MAX_BINS))}
         return config
+
+    @classmethod
+    def candidate_configs(cls, config: dict[str, Any], blocks: Blocks) -> list[dict[str, Any]]:
+        """With order "auto", one config per distinct generation order (a table whose categories already
+        come first has one); otherwise the config as given."""
+        if config.get("order", cls.Config.model_fields["order"].default) != "auto":
+            return [config]
+        distinct = {tuple(position_blocks(blocks, order)): order for order in reversed(ORDERS)}
+        return [{**config, "order": order} for order in ORDERS if order in distinct.values()]
 
     def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
         super().__init__(n_features, n_classes, config, blocks)

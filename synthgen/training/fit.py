@@ -69,11 +69,16 @@ class Budget:
         return self.epochs * self.steps_per_epoch
 
 
+def validation_rows(params: TrainParams, n_rows: int) -> int:
+    """Rows a fit of `n_rows` holds out to validate on: none when too few to give a usable loss."""
+    n_val = int(n_rows * params.validation_fraction)
+    return n_val if n_val >= MIN_VALIDATION_ROWS else 0
+
+
 def budget_for(model: GenerativeModel, params: TrainParams, n_rows: int, seed: int) -> Budget:
     """Validation rows, batch size and passes: the model's default steps unless train.epochs is set."""
     order = np.random.default_rng(seed).permutation(n_rows)
-    n_val = int(n_rows * params.validation_fraction)
-    n_val = n_val if n_val >= MIN_VALIDATION_ROWS and model.validation_loss_ranks else 0
+    n_val = validation_rows(params, n_rows) if model.validation_loss_ranks else 0
     val_idx, fit_idx = order[:n_val], order[n_val:]
     batch_size = min(params.batch_size, len(fit_idx))
     batches_per_pass = math.ceil(len(fit_idx) / batch_size)

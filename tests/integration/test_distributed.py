@@ -99,6 +99,8 @@ def test_ddp_takes_the_steps_and_rows_of_one_process(tmp_path, prepared, model, 
         config = json.loads((fit / "config.json").read_text())
         record = config["training"]
         assert record["world_size"] == world and record["stopped"] == "budget"
+        if model == "tabular_ar":  # order auto: both column orders trained under DDP, the better one kept
+            assert set(record["candidates"]["validation_loss"]) == {"schema", "categories_first"}
         epochs, batch = (train["epochs"], train["batch_size"]) if fit == out else (train["epochs"], 256)
         steps, rows = _expected(config, n_rows, epochs, batch)
         assert (record["steps"], record["budget_steps"]) == (steps, steps), fit

@@ -43,8 +43,13 @@ def _files(directory):
 @pytest.mark.parametrize(
     "case",
     [
-        # early stopping, validation and the best weights so far; killed after checkpoint 100
-        ("tabular", {"epochs": 150, "early_stopping_patience": 1000}, "model/resume-step=1[0-9][0-9].ckpt"),
+        # early stopping, validation and the best weights so far, two column orders: the first finished,
+        # the second killed after its checkpoint 100
+        (
+            "tabular",
+            {"epochs": 150, "early_stopping_patience": 1000},
+            "model-categories_first/resume-step=1[0-9][0-9].ckpt",
+        ),
         # EMA weights and two fits: the attributes model finished, the sequence model killed mid-run
         ("sensor", {"epochs": 60, "batch_size": 16, "model_config": {"width": 16}}, "model/resume-step=[3-9]?.ckpt"),
     ],

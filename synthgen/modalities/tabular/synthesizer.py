@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +27,15 @@ from synthgen.registry import MODELS
 from synthgen.sampling.fresh import fake_values, fresh_ids
 from synthgen.sampling.plan import class_index, label_stream
 from synthgen.synthesizer import BaseSynthesizer
+from synthgen.training.fit import validation_rows
 
 log = logging.getLogger(__name__)
+
+
+def candidate_label(config: dict[str, Any], configs: list[dict[str, Any]]) -> str:
+    """What tells one candidate config apart from the others, e.g. "categories_first" ("" if alone)."""
+    differing = [k for k in config if len({json.dumps(c.get(k), default=str) for c in configs}) > 1]
+    return "-".join(str(config[k]) for k in differing)
 
 
 class Synthesizer(BaseSynthesizer):
@@ -88,8 +97,7 @@ class Synthesizer(BaseSynthesizer):
         x = self.encoder.transform(frame, self.seed)
         y = self.encoder.labels(frame)
         self.meta = {"n_train": len(frame), **self._counts(frame, y, made_up, private)}
-        model = self._new_model(len(x), x.shape[1], self.encoder.n_classes, trailing=(self.encoder.blocks,))
-        self._train(model, [x, y])
+        self._train_best([x, y], private)
         if private is not None:
             self.meta["privacy"] = {**private.ledger.to_dict(), "settings": self.train_params.privacy.published()}
         log.info(
@@ -101,6 +109,35 @@ class Synthesizer(BaseSynthesizer):
             time.perf_counter() - start,
         )
         return self
+
+    def _train_best(self, arrays: list[np.ndarray], private: PrivateFit | None) -> None:
+        """Train each of the model's candidate configs (a token model's order "auto": both column orders)
+        and keep the one with the lowest validation loss, which the candidates compute on the same
+        held-out rows. Without held-out rows, or under DP (a choice by loss would spend privacy), the
+        first candidate only."""
+        assert self.encoder is not None
+        x, blocks = arrays[0], self.encoder.blocks
+        configs = MODELS.get(self.model_name).candidate_configs(self._model_config(len(x)), blocks)
+        if private is not None or not validation_rows(self.train_params, len(x)):
+            configs = configs[:1]
+        tried: list[tuple[float, str, TabularModel, pd.DataFrame, dict[str, Any]]] = []
+        for config in configs:
+            label = candidate_label(config, configs)
+            model = self._new_model(len(x), x.shape[1], self.encoder.n_classes, trailing=(blocks,), config=config)
+            self._train(model, arrays, f"{self.checkpoint_name}-{label}" if label else None)
+            assert self.loss_curve is not None
+            loss = float(self.loss_curve["val_loss"].min()) if "val_loss" in self.loss_curve else math.nan
+            tried.append((loss, label, model, self.loss_curve, self.training_summary))
+        if len(tried) > 1:
+            loss, label, self.model, self.loss_curve, summary = min(
+                tried, key=lambda t: (math.isnan(t[0]), t[0])
+            )  # a diverged fit (nan) never wins
+            losses = {t[1]: round(t[0], 6) for t in tried}
+            self.training_summary = {**summary, "candidates": {"validation_loss": losses, "kept": label}}
+            log.info(
+                "candidates by validation loss: %s; kept %s",
+                ", ".join(f"{k} {v:.4f}" for k, v in losses.items()), label,
+            )  # fmt: skip
 
     def _counts(
         self, frame: pd.DataFrame, y: np.ndarray, made_up: list[str], private: PrivateFit | None

@@ -29,6 +29,24 @@ def test_fit_is_deterministic_and_load_checks_schema(tmp_path, penguins, fast_tr
         Synthesizer.load(tmp_path / "m")
 
 
+def test_auto_order_trains_both_orders_and_keeps_the_one_with_the_lower_validation_loss(tmp_path, penguins, fast_train):
+    synth = Synthesizer(seed=0, train_params=fast_train.model_copy(update={"validation_fraction": 0.2})).fit(penguins)
+    tried = synth.training_summary["candidates"]
+    losses = tried["validation_loss"]
+    assert set(losses) == {"schema", "categories_first"} and losses["schema"] != losses["categories_first"]
+    assert tried["kept"] == min(losses, key=losses.get) == synth.model.config.order
+    assert synth.loss_curve["val_loss"].min() == pytest.approx(losses[tried["kept"]], abs=1e-6)  # its own curve
+    synth.save(tmp_path / "m")
+    loaded = Synthesizer.load(tmp_path / "m")
+    assert loaded.model.config.order == tried["kept"]
+    assert loaded.sample(40, seed=3).equals(synth.sample(40, seed=3))
+
+
+def test_without_validation_rows_auto_order_trains_the_schema_order_only(penguins, fast_train):
+    synth = Synthesizer(seed=0, train_params=fast_train).fit(penguins)  # validation_fraction 0
+    assert "candidates" not in synth.training_summary and synth.model.config.order == "schema"
+
+
 def test_nothing_to_model_is_an_error(penguins, fast_train):
     only_ids = penguins[[]].assign(key=range(len(penguins)), label="x")
     with pytest.raises(SynthgenError, match="no column can be modelled"):

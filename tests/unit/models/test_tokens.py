@@ -52,3 +52,15 @@ def test_categories_first_generates_the_category_blocks_first_and_decodes_to_the
     decoded = model._decode(tokens - model.offsets, g)
     assert torch.equal(decoded[:, [1, 2, 3, 4, 6, 7]], x[:, [1, 2, 3, 4, 6, 7]])  # flags and categories exactly
     assert torch.equal(model._tokens(decoded), tokens)  # numbers back into their own bins
+
+
+def test_auto_order_offers_each_distinct_order_and_a_given_order_alone():
+    numbers_first, categories_first = [("value", 1), ("onehot", 3)], [("onehot", 3), ("value", 1)]
+    assert [c["order"] for c in TabularMLPAR.candidate_configs({"bins": 16}, numbers_first)] == [
+        "schema",
+        "categories_first",
+    ]
+    assert TabularMLPAR.candidate_configs({"order": "auto"}, categories_first) == [{"order": "schema"}]
+    assert TabularMLPAR.candidate_configs({"order": "categories_first"}, numbers_first) == [
+        {"order": "categories_first"}
+    ]
