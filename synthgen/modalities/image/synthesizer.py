@@ -21,6 +21,7 @@ from synthgen.errors import SynthgenError
 from synthgen.logs import progress
 from synthgen.models.base import ImageModel
 from synthgen.registry import MODELS
+from synthgen.sampling.plan import label_stream
 from synthgen.synthesizer import BaseSynthesizer
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,8 @@ class ImageSynthesizer(BaseSynthesizer):
         return np.array([index[str(v)] for v in labels], dtype=np.int64)
 
     def class_plan(self, n: int, seed: int) -> np.ndarray:
-        """n class names drawn in the train proportions (seeded)."""
-        prior = np.asarray(self.meta["class_counts"], dtype=float)
-        picks = np.random.default_rng(seed).choice(len(prior), n, p=prior / prior.sum())
+        """n class names in the train proportions (label_stream), in a seeded order."""
+        picks = label_stream(n, self.meta["class_counts"], np.random.default_rng(seed))
         return np.asarray(self.layout.classes, dtype=object)[picks]
 
     def sample(self, labels: np.ndarray, seed: int | None = None, batch_size: int = 1000) -> Images:

@@ -31,6 +31,7 @@ from synthgen.modalities.sensor import series_scale
 from synthgen.modalities.tabular.synthesizer import Synthesizer
 from synthgen.models.base import SequenceModel
 from synthgen.registry import MODELS
+from synthgen.sampling.plan import label_stream
 from synthgen.synthesizer import BaseSynthesizer
 
 log = logging.getLogger(__name__)
@@ -248,8 +249,7 @@ class SequenceSynthesizer(BaseSynthesizer):
         elif conditions and layout.target in conditions:
             values = np.full(n, conditions[layout.target], dtype=object)
         elif layout.target:
-            prior = np.asarray(self.meta["class_counts"], dtype=float)
-            values = np.asarray(layout.classes, dtype=object)[rng.choice(len(prior), n, p=prior / prior.sum())]
+            values = np.asarray(layout.classes, dtype=object)[label_stream(n, self.meta["class_counts"], rng)]
         else:
             values = None
         total = len(values) if values is not None else n

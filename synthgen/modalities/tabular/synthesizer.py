@@ -217,7 +217,7 @@ class Synthesizer(BaseSynthesizer):
             elif fixed is not None:
                 labels = np.full(batch.size, fixed)
             elif schema.is_classification:
-                labels = label_stream(batch.size, prior / prior.sum(), batch.rng)
+                labels = label_stream(batch.size, prior, batch.rng)
             else:
                 labels = np.full(batch.size, encoder.n_classes)  # the no-class token
             x = model.sample(torch.as_tensor(labels, device=batch.device), batch.generator).float().cpu().numpy()
