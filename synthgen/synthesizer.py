@@ -158,7 +158,9 @@ class BaseSynthesizer:
         """The registered model sized for `n_rows` (or with `config`), its weights initialised from the
         seed: built as model_cls(*args, config, *trailing)."""
         torch.manual_seed(self.seed)  # weight initialisation is part of "same seed, same model"
-        return MODELS.get(self.model_name)(*args, config or self._model_config(n_rows), *trailing)
+        return MODELS.get(self.model_name)(
+            *args, config if config is not None else self._model_config(n_rows), *trailing
+        )
 
     def _private_fit(self, n_rows: int, releases: int, delta_releases: int) -> PrivateFit | None:
         """With train.privacy set, the budget for everything learned outside the weights: its

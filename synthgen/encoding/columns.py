@@ -251,7 +251,8 @@ class NumericEncoder:
         on the point (in a discrete column, the nearest one), else the column's representation
         (states saved before these existed decode as they did)."""
         x = REPRESENTATIONS[self.state.get("representation", "float64")](grid)
-        values, keys = self._arrays()["values"], self._arrays()["keys"]
+        arrays = self._arrays()
+        values, keys = arrays["values"], arrays["keys"]
         if not len(values):
             return x
         at = np.clip(np.searchsorted(keys, grid), 0, len(keys) - 1)

@@ -95,6 +95,6 @@ class TabularMLPAR(TokenModel):
         """Column j's logits: the looked-up shares of the class and columns 0..j-1 (`inputs`' first j+1
         columns, rows of `_contributions`) summed, then its hidden layer and its head."""
         h = self.config.hidden
-        rows = self.n_classes + 1 + int(self.offsets[j])  # the class's and columns 0..j-1's tokens
+        rows = self.n_classes + 1 + self._own(j).start  # the class's and columns 0..j-1's tokens
         pre = F.embedding_bag(inputs[:, : j + 1], contributions[j, :rows], mode="sum")
         return self._position_logits(F.gelu(pre.add_(self.inner_bias[j * h : (j + 1) * h])), j)

@@ -73,8 +73,14 @@ class TokenModel(TabularModel):
         come first has one); otherwise the config as given."""
         if config.get("order", cls.Config.model_fields["order"].default) != "auto":
             return [config]
-        distinct = {tuple(position_blocks(blocks, order)): order for order in reversed(ORDERS)}
-        return [{**config, "order": order} for order in ORDERS if order in distinct.values()]
+        seen: set[tuple[int, ...]] = set()
+        configs = []
+        for order in ORDERS:
+            positions = tuple(position_blocks(blocks, order))
+            if positions not in seen:
+                seen.add(positions)
+                configs.append({**config, "order": order})
+        return configs
 
     def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
         super().__init__(n_features, n_classes, config, blocks)
