@@ -89,6 +89,12 @@ class TrainParams(Section):
     )
     validation_fraction: float = Field(0.1, ge=0, lt=1, description="train share for early stopping")
     early_stopping_patience: int = Field(10, ge=1, description="validation rounds without improvement")
+    keep_within_se: float = Field(
+        0.5,
+        ge=0,
+        description="a validation-ranked fit keeps the latest weights whose validation loss is within this "
+        "many standard errors of the lowest (where the model gives each row a loss); 0 = the weights at the lowest",
+    )
     accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu")
     devices: int | str = Field("auto", description="Lightning devices per node")
     num_nodes: int = Field(1, ge=1, description="machines taking part (Lightning num_nodes)")

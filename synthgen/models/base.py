@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -90,9 +91,25 @@ class GenerativeModel(pl.LightningModule):
         self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=False)
         return loss
 
+    def row_losses(self, *batch: torch.Tensor) -> torch.Tensor | None:
+        """Each row's own validation loss (their mean is `loss`), where the model has one: it gives the
+        validation loss a standard error (`val_loss_se`), which BestWeights reads. None: no error."""
+        return None
+
+    def on_validation_epoch_start(self) -> None:
+        self._validation_rows: list[torch.Tensor] = []
+
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         generator = torch.Generator(device=batch[0].device).manual_seed(batch_idx)  # comparable across rounds
         self.log("val_loss", self.loss(*batch, generator=generator), prog_bar=True, on_epoch=True)
+        rows = self.row_losses(*batch)
+        if rows is not None:
+            self._validation_rows.append(rows.detach())
+
+    def on_validation_epoch_end(self) -> None:
+        rows = torch.cat(self._validation_rows) if self._validation_rows else None
+        if rows is not None and len(rows) > 1:
+            self.log("val_loss_se", rows.std() / math.sqrt(len(rows)))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         trained = [p for p in self.parameters() if p.requires_grad]  # not an EMA copy

@@ -98,6 +98,11 @@ class TabularAR(TokenModel):
         # of the work).
         return self._position_loss(self._hidden(prefix), tokens)
 
+    def row_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        tokens = self._tokens(x)
+        prefix = torch.cat([(y + self.vocab)[:, None], tokens[:, :-1]], 1)
+        return self._position_row_losses(self._hidden(prefix), tokens)
+
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Block by block with cached keys and values; only the current block's logits are computed."""

@@ -60,6 +60,10 @@ class TabularMLPAR(TokenModel):
         tokens = self._tokens(x)
         return self._position_loss(self._hidden(tokens, y), tokens)
 
+    def row_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        tokens = self._tokens(x)
+        return self._position_row_losses(self._hidden(tokens, y), tokens)
+
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Column by column: each draw sums j+1 looked-up rows (`_contributions`), then its own head

@@ -129,6 +129,14 @@ class TokenModel(TabularModel):
             total = total + F.cross_entropy(logits, tokens[:, position] - self._own(position).start, reduction="sum")
         return total / tokens.numel()
 
+    def _position_row_losses(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Each row's mean cross-entropy per position (their mean is `_position_loss`)."""
+        total = h.new_zeros(len(tokens), dtype=torch.float32)
+        for position in range(len(self.sizes)):
+            logits = self._position_logits(h[:, position], position).float()
+            total = total + F.cross_entropy(logits, tokens[:, position] - self._own(position).start, reduction="none")
+        return total / len(self.sizes)
+
     def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Tokens (rows, positions, local to each position) back to an encoded matrix in the encoder's
         block order, written in place: a 1,228-value id's ±1 block is most of the matrix, so it is

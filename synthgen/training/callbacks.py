@@ -71,19 +71,35 @@ class TrainingRecord(Callback):
 
 
 class BestWeights(Callback):
-    """The weights at the lowest monitored loss so far, kept in memory and in every checkpoint (a
-    file per best model would not survive a resume: the interrupted run may have replaced it)."""
+    """The weights to keep, in memory and in every checkpoint (a file per best model would not survive
+    a resume: the interrupted run may have replaced it).
 
-    def __init__(self, monitor: str) -> None:
+    The latest weights whose loss is within `within_se` standard errors of the lowest so far (where
+    the model logs `<monitor>_se`), else those at the lowest. On a small table the validation loss
+    bottoms out a few dozen steps in, with the rows' joint structure half learnt, and the weights
+    after it are as good by that loss on a few dozen rows; the more trained ones give samples that
+    a detector tells from real less often and that train better classifiers, and lean a little
+    more towards their training rows (benchmarks/RESULTS.md, "Tabular notes, 2026-12-07, fourth")."""
+
+    def __init__(self, monitor: str, within_se: float = 0.0) -> None:
         self.monitor = monitor
+        self.within_se = within_se
         self.best = math.inf
+        self.tolerance = 0.0  # within_se standard errors of the lowest loss
+        self.step: int | None = None  # when the kept weights were taken
         self.weights: dict[str, torch.Tensor] | None = None
 
     def _consider(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         loss = trainer.callback_metrics.get(self.monitor)
-        if loss is not None and float(loss) < self.best:
-            self.best = float(loss)
-            self.weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
+        if loss is None:
+            return
+        se = trainer.callback_metrics.get(f"{self.monitor}_se")
+        if float(loss) < self.best:
+            self.best, self.tolerance = float(loss), self.within_se * float(se) if se is not None else 0.0
+        elif not self.tolerance or float(loss) > self.best + self.tolerance:
+            return
+        self.step = trainer.global_step
+        self.weights = {k: v.detach().to("cpu", copy=True) for k, v in module.state_dict().items()}
 
     def on_validation_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         if self.monitor == "val_loss":
@@ -94,10 +110,11 @@ class BestWeights(Callback):
             self._consider(trainer, module)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "weights": self.weights}
+        return {"best": self.best, "tolerance": self.tolerance, "step": self.step, "weights": self.weights}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best, self.weights = state["best"], state["weights"]
+        self.tolerance, self.step = state.get("tolerance", 0.0), state.get("step")
 
 
 def _random_states() -> dict[str, Any]:

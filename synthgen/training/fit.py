@@ -157,7 +157,7 @@ def _callbacks(
     best = None
     if model.validation_loss_ranks and private is None:  # picking weights by a loss would not be DP
         monitor = "val_loss" if len(budget.val_idx) else "train_loss"
-        best = BestWeights(monitor)
+        best = BestWeights(monitor, params.keep_within_se)
         callbacks.append(best)
     if len(budget.val_idx):
         callbacks.append(EarlyStopping(monitor="val_loss", patience=params.early_stopping_patience, mode="min"))
@@ -268,6 +268,12 @@ def fit_model(
         }
         if private is not None:
             summary["privacy"] = private.summary()
+        if best is not None and best.step is not None:
+            summary["kept_step"] = best.step
+            log.info(
+                "training %s: kept the weights of step %d (lowest %s %.4f, kept within %.4f of it)",
+                type(model).__name__, best.step, best.monitor, best.best, best.tolerance,
+            )  # fmt: skip
         if not trainer.is_global_zero:
             log.info("rank %d of %d: training done; rank 0 saves the model", trainer.global_rank, trainer.world_size)
         elif best is not None and best.weights is not None:

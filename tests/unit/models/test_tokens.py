@@ -64,3 +64,25 @@ def test_auto_order_offers_each_distinct_order_and_a_given_order_alone():
     assert TabularMLPAR.candidate_configs({"order": "categories_first"}, numbers_first) == [
         {"order": "categories_first"}
     ]
+
+
+def test_each_rows_loss_averages_to_the_training_loss_in_both_token_models():
+    from synthgen.models.tabular_ar import TabularAR
+
+    blocks = [("value", 1), ("flag", 1), ("onehot", 3)]
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat(
+        [
+            torch.randn(64, 1, generator=g),
+            torch.randint(0, 2, (64, 1), generator=g) * 2.0 - 1,
+            2 * F.one_hot(torch.randint(0, 3, (64,), generator=g), 3) - 1.0,
+        ],
+        1,
+    )
+    y = torch.randint(0, 2, (64,), generator=g)
+    for cls in (TabularMLPAR, TabularAR):
+        torch.manual_seed(0)
+        model = cls(5, 2, {"bins": 8}, blocks).eval()
+        rows = model.row_losses(x, y)
+        assert rows.shape == (64,) and rows.std() > 0  # rows differ: a standard error has something to measure
+        torch.testing.assert_close(rows.mean(), model.loss(x, y))

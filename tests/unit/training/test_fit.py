@@ -36,6 +36,67 @@ def test_early_stopping_stops_a_diverging_run(tmp_path):
     assert len(val) >= 2
 
 
+class _Losses:
+    """Validation rounds as Lightning reports them to callbacks: the loss and its standard error."""
+
+    def __init__(self) -> None:
+        self.callback_metrics: dict[str, torch.Tensor] = {}
+        self.global_step = 0
+
+    def round(self, step: int, loss: float, se: float | None) -> None:
+        self.global_step = step
+        self.callback_metrics = {"val_loss": torch.tensor(loss)}
+        if se is not None:
+            self.callback_metrics["val_loss_se"] = torch.tensor(se)
+
+
+@pytest.mark.parametrize(
+    ("within_se", "kept"),
+    [(0.0, 20), (0.5, 40), (1.0, 60)],  # the lowest; the latest within 0.5 x 0.1; within 1 x 0.1
+)
+def test_the_kept_weights_are_the_latest_within_the_standard_errors_of_the_lowest(within_se, kept):
+    from synthgen.training.callbacks import BestWeights
+
+    module = torch.nn.Linear(1, 1)
+    trainer, best = _Losses(), BestWeights("val_loss", within_se)
+    for step, loss in [(10, 1.2), (20, 1.0), (30, 1.07), (40, 1.04), (50, 1.3), (60, 1.09), (70, 1.15)]:
+        trainer.round(step, loss, 0.1)
+        with torch.no_grad():
+            module.weight.fill_(step)
+        best.on_validation_end(trainer, module)
+    assert best.step == kept and best.best == pytest.approx(1.0)
+    assert best.weights is not None and float(best.weights["weight"]) == kept
+
+
+def test_without_a_standard_error_the_lowest_weights_are_kept():
+    from synthgen.training.callbacks import BestWeights
+
+    module, trainer, best = torch.nn.Linear(1, 1), _Losses(), BestWeights("val_loss", 1.0)
+    for step, loss in [(10, 1.2), (20, 1.0), (30, 1.01)]:
+        trainer.round(step, loss, None)
+        best.on_validation_end(trainer, module)
+    assert best.step == 20
+
+
+def test_a_token_model_keeps_weights_after_its_lowest_validation_loss_on_a_small_table():
+    from synthgen.models.tabular_mlp_ar import TabularMLPAR
+
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.normal(size=(150, 1)), 2 * np.eye(3)[rng.integers(0, 3, 150)] - 1].astype(np.float32)
+    y = rng.integers(0, 2, 150)
+    kept = {}
+    for within_se in (0.0, 1.0):
+        torch.manual_seed(0)
+        model = TabularMLPAR(4, 2, {"bins": 8}, [("value", 1), ("onehot", 3)])
+        params = TrainParams(epochs=300, batch_size=256, validation_fraction=0.2, keep_within_se=within_se)
+        trained = fit_model(model, [x, y], params, seed=0)
+        curve = trained.curve.dropna(subset=["val_loss"])
+        lowest = int(curve.loc[curve["val_loss"].idxmin(), "step"])
+        kept[within_se] = trained.summary["kept_step"]
+        assert kept[within_se] >= lowest
+    assert kept[0.0] < kept[1.0]  # the standard error lets it keep later weights
+
+
 def test_a_gan_trains_its_whole_budget_on_all_rows(tmp_path):
     from synthgen.models.ctgan import CTGAN
 
