@@ -90,10 +90,11 @@ class TrainParams(Section):
     validation_fraction: float = Field(0.1, ge=0, lt=1, description="train share for early stopping")
     early_stopping_patience: int = Field(10, ge=1, description="validation rounds without improvement")
     keep_within_se: float = Field(
-        0.5,
+        0.0,
         ge=0,
         description="a validation-ranked fit keeps the latest weights whose validation loss is within this "
-        "many standard errors of the lowest (where the model gives each row a loss); 0 = the weights at the lowest",
+        "many standard errors of the lowest (where the model gives each row a loss); 0 = the weights at the lowest. "
+        "Above 0 it trades privacy for fidelity (README, 'Which weights a fit keeps')",
     )
     accelerator: str = Field("auto", description="Lightning accelerator: auto, cpu, gpu")
     devices: int | str = Field("auto", description="Lightning devices per node")

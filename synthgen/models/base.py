@@ -100,11 +100,14 @@ class GenerativeModel(pl.LightningModule):
         self._validation_rows: list[torch.Tensor] = []
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        generator = torch.Generator(device=batch[0].device).manual_seed(batch_idx)  # comparable across rounds
-        self.log("val_loss", self.loss(*batch, generator=generator), prog_bar=True, on_epoch=True)
         rows = self.row_losses(*batch)
-        if rows is not None:
+        if rows is None:
+            generator = torch.Generator(device=batch[0].device).manual_seed(batch_idx)  # comparable across rounds
+            loss = self.loss(*batch, generator=generator)
+        else:  # one pass gives both the loss and its standard error
             self._validation_rows.append(rows.detach())
+            loss = rows.mean()
+        self.log("val_loss", loss, prog_bar=True, on_epoch=True)
 
     def on_validation_epoch_end(self) -> None:
         rows = torch.cat(self._validation_rows) if self._validation_rows else None

@@ -90,7 +90,7 @@ class TabularAR(TokenModel):
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         tokens = self._tokens(x)
-        prefix = torch.cat([(y + self.vocab)[:, None], tokens[:, :-1]], 1)
+        prefix = self._prefix(tokens, y)
         if self.per_example_loss:  # DP-SGD: the head as a module, so Opacus sees each row's gradient
             return F.cross_entropy(self._logits(prefix).flatten(0, 1).float(), tokens.flatten())
         # Each position against its own tokens only: a 1,228-value column no longer makes every other
@@ -100,8 +100,11 @@ class TabularAR(TokenModel):
 
     def row_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         tokens = self._tokens(x)
-        prefix = torch.cat([(y + self.vocab)[:, None], tokens[:, :-1]], 1)
-        return self._position_row_losses(self._hidden(prefix), tokens)
+        return self._position_row_losses(self._hidden(self._prefix(tokens, y)), tokens)
+
+    def _prefix(self, tokens: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The model's input: the class token, then every column's token but the last (teacher forcing)."""
+        return torch.cat([(y + self.vocab)[:, None], tokens[:, :-1]], 1)
 
     @torch.inference_mode()
     def sample(self, labels: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -123,11 +123,7 @@ class TokenModel(TabularModel):
     def _position_loss(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of every position against its own tokens only: a 1,228-value column does
         not make every other position pay for a vocabulary-wide softmax. h: (rows, positions, hidden)."""
-        total = h.new_zeros((), dtype=torch.float32)
-        for position in range(len(self.sizes)):
-            logits = self._position_logits(h[:, position], position).float()
-            total = total + F.cross_entropy(logits, tokens[:, position] - self._own(position).start, reduction="sum")
-        return total / tokens.numel()
+        return self._position_row_losses(h, tokens).mean()
 
     def _position_row_losses(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Each row's mean cross-entropy per position (their mean is `_position_loss`)."""

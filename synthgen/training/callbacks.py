@@ -74,12 +74,12 @@ class BestWeights(Callback):
     """The weights to keep, in memory and in every checkpoint (a file per best model would not survive
     a resume: the interrupted run may have replaced it).
 
-    The latest weights whose loss is within `within_se` standard errors of the lowest so far (where
-    the model logs `<monitor>_se`), else those at the lowest. On a small table the validation loss
-    bottoms out a few dozen steps in, with the rows' joint structure half learnt, and the weights
-    after it are as good by that loss on a few dozen rows; the more trained ones give samples that
-    a detector tells from real less often and that train better classifiers, and lean a little
-    more towards their training rows (benchmarks/RESULTS.md, "Tabular notes, 2026-12-07, fourth")."""
+    Those at the lowest loss so far, or with `within_se` > 0 (where the model logs `<monitor>_se`)
+    the latest whose loss is within that many standard errors of it. On a small table the
+    validation loss bottoms out a few dozen steps in, with the rows' joint structure half learnt;
+    later weights are as good by that loss on a few dozen rows and give samples that a detector
+    tells from real less often, but they have learnt their training rows better, and the gate's
+    privacy checks stop some of their sets. Hence 0 by default (README, "Which weights a fit keeps")."""
 
     def __init__(self, monitor: str, within_se: float = 0.0) -> None:
         self.monitor = monitor
