@@ -89,14 +89,12 @@ class TabularAR(TokenModel):
         return self.head(self._hidden(prefix)) + self.allowed[: prefix.shape[1]]
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        tokens = self._tokens(x)
-        prefix = self._prefix(tokens, y)
         if self.per_example_loss:  # DP-SGD: the head as a module, so Opacus sees each row's gradient
-            return F.cross_entropy(self._logits(prefix).flatten(0, 1).float(), tokens.flatten())
-        # Each position against its own tokens only: a 1,228-value column no longer makes every other
-        # position pay for a vocabulary-wide softmax (the same loss, about Σ sizes / (positions x vocab)
-        # of the work).
-        return self._position_loss(self._hidden(prefix), tokens)
+            tokens = self._tokens(x)
+            return F.cross_entropy(self._logits(self._prefix(tokens, y)).flatten(0, 1).float(), tokens.flatten())
+        # Each position against its own tokens only: the same loss, about Σ sizes / (positions x vocab)
+        # of the work.
+        return self.row_losses(x, y).mean()
 
     def row_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         tokens = self._tokens(x)

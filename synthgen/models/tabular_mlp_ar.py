@@ -57,8 +57,7 @@ class TabularMLPAR(TokenModel):
         return F.gelu(pre).view(len(tokens), len(self.sizes), self.config.hidden)
 
     def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        tokens = self._tokens(x)
-        return self._position_loss(self._hidden(tokens, y), tokens)
+        return self.row_losses(x, y).mean()
 
     def row_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         tokens = self._tokens(x)

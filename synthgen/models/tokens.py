@@ -120,13 +120,10 @@ class TokenModel(TabularModel):
         own = self._own(position)
         return F.linear(h, self.head.weight[own], self.head.bias[own])
 
-    def _position_loss(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        """Mean cross-entropy of every position against its own tokens only: a 1,228-value column does
-        not make every other position pay for a vocabulary-wide softmax. h: (rows, positions, hidden)."""
-        return self._position_row_losses(h, tokens).mean()
-
     def _position_row_losses(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        """Each row's mean cross-entropy per position (their mean is `_position_loss`)."""
+        """Each row's mean cross-entropy per position, every position against its own tokens only: a
+        1,228-value column does not make every other position pay for a vocabulary-wide softmax. Their
+        mean is the training loss. h: (rows, positions, hidden)."""
         total = h.new_zeros(len(tokens), dtype=torch.float32)
         for position in range(len(self.sizes)):
             logits = self._position_logits(h[:, position], position).float()
