@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from synthgen.models.tabular_mlp_ar import TabularMLPAR
+from synthgen.models.tabular_mlp_ar import TabularMLPAR, sized_weight_decay
 
 BLOCKS = [("value", 1), ("flag", 1), ("onehot", 3)]
 
@@ -70,3 +70,11 @@ def test_sampling_is_reproducible_from_the_generator():
     a = model.sample(labels, torch.Generator().manual_seed(5))
     b = model.sample(labels, torch.Generator().manual_seed(5))
     assert torch.equal(a, b) and not torch.equal(a, model.sample(labels, torch.Generator().manual_seed(6)))
+
+
+def test_weight_decay_is_sized_from_the_training_rows_unless_set():
+    assert TabularMLPAR.sized_config({}, 300)["weight_decay"] == sized_weight_decay(300) == 3.0
+    assert sized_weight_decay(2000) == 3.0 and sized_weight_decay(20000) == pytest.approx(3e-4)
+    assert TabularMLPAR.sized_config({"weight_decay": 1e-5}, 300)["weight_decay"] == 1e-5
+    built_outside_a_fit = TabularMLPAR(5, 2, {"bins": 16}, BLOCKS)
+    assert built_outside_a_fit.configure_optimizers().defaults["weight_decay"] == 3.0
