@@ -35,10 +35,10 @@ def sized_weight_decay(n_rows: int) -> float:
     """AdamW's decay for a fit on `n_rows` rows: 3 up to 2,000 rows, then falling as (2,000 / rows)⁴.
 
     Why: measured on the benchmark's tables (benchmarks/RESULTS.md, seventh notes), a decay near 3
-    lets the tables of 200-2,000 rows train ten times longer before the held-out loss turns: over
-    four seeds mortgages' detection |AUC - 0.5| fell from 0.13 to 0.03 and its train-on-synthetic
-    score rose from 0.86 to 0.89 without the target, and tips' from 0.86 to 0.95, while every
-    privacy p-value stayed above the gate's bound. On a 11,000-row table it only cost: at 0.1
+    lets the tables of 200-2,000 rows train ten times longer before the held-out loss turns. Without
+    the target, mortgages' detection |AUC - 0.5| fell from 0.13 to 0.03 and its train-on-synthetic
+    score rose from 0.86 to 0.89 (seeds 0-3); tips' score rose from 0.86 to 0.95 (seeds 0-7). Every
+    privacy p-value stayed above the gate's bound. On an 11,000-row table it only cost: at 0.1
     bundesliga trained to the end of its budget and its membership-inference p fell to 0.002-0.005
     (0.007-0.095 without), and at 1 its detection rose to 0.14. The fourth power leaves such tables
     practically undecayed (0.003 at 11,000 rows)."""

@@ -66,8 +66,9 @@ def fingerprint(
     parameters: Sequence[str] = (),
 ) -> str:
     """Identifies what a fit trains, so a rerun resumes only its own run's checkpoints. `parameters`
-    (the state dict's names, in order) tells apart checkpoints of a model whose layout a synthgen
-    version changed: their optimizer state maps onto parameters by position."""
+    (the state dict's names, in order, and the optimizer groups' sizes) tells apart checkpoints of a
+    model whose layout a synthgen version changed: their optimizer state maps onto parameters by
+    group and position."""
     digest = hashlib.sha256()
     settings = params.model_dump(exclude=_NOT_FINGERPRINTED)
     payload = [model_name, model_config, settings, seed, list(parameters)]

@@ -198,6 +198,15 @@ def _private(
     return DPSGD(plan, budget.batch_size, gaussian_seed), sampler
 
 
+def _optimizer_groups(model: GenerativeModel) -> list[str]:
+    """How many parameters each of the model's optimizers holds per group: a checkpoint's optimizer
+    state maps onto its groups by position, so a layout that a synthgen version changed (the table
+    model's biases moved to their own undecayed group) must not resume an older run."""
+    optimizers = model.configure_optimizers()
+    optimizers = optimizers if isinstance(optimizers, (list, tuple)) else [optimizers]
+    return [f"optimizer groups {[len(g['params']) for g in o.param_groups]}" for o in optimizers]
+
+
 def fit_model(
     model: GenerativeModel,
     arrays: Sequence[np.ndarray],
@@ -224,8 +233,9 @@ def fit_model(
             directory, resume_from = Path(scratch), None
             params = params.model_copy(update={"checkpoint_every": 0})
         else:
+            layout = [*model.state_dict(), *_optimizer_groups(model)]
             token = checkpoints.fingerprint(
-                type(model).__name__, model.config.model_dump(), arrays, params, seed, list(model.state_dict())
+                type(model).__name__, model.config.model_dump(), arrays, params, seed, layout
             )
             resume_from = checkpoints.prepare(directory, token)
         private, sampler = (

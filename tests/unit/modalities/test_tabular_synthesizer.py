@@ -1,10 +1,12 @@
 import json
 
+import pandas as pd
 import pytest
 import torch
 
 from synthgen import Synthesizer, SynthgenError
 from synthgen.config import PrivacyParams, TrainParams
+from synthgen.models.tabular_mlp_ar import sized_weight_decay
 
 
 def test_unfitted_synthesizer_says_what_to_do():
@@ -107,3 +109,14 @@ def test_without_a_noise_seed_the_dp_noise_is_fresh_not_the_published_seeds(peng
     fits = [Synthesizer(target="species", seed=4, train_params=params).fit(penguins) for _ in range(2)]
     weights = [f.model.state_dict() for f in fits]
     assert any(not torch.equal(v, weights[1][k]) for k, v in weights[0].items())
+
+
+def test_the_weight_decay_sized_from_the_training_rows_is_trained_with_saved_and_loaded(tmp_path, penguins, fast_train):
+    rows = pd.concat([penguins] * 9, ignore_index=True)  # 3,096 rows: sized, not the small-table 3
+    synth = Synthesizer(seed=0, train_params=fast_train).fit(rows)
+    expected = sized_weight_decay(len(rows))
+    assert expected < 1 and synth.model.config.weight_decay == expected
+    assert synth.model.configure_optimizers().defaults["weight_decay"] == expected
+    synth.save(tmp_path / "m")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["model_config"]["weight_decay"] == expected
+    assert Synthesizer.load(tmp_path / "m").model.config.weight_decay == expected

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from synthgen.models.tabular_ar import TabularAR
 from synthgen.models.tabular_mlp_ar import TabularMLPAR, sized_weight_decay
 
 BLOCKS = [("value", 1), ("flag", 1), ("onehot", 3)]
@@ -78,3 +79,12 @@ def test_weight_decay_is_sized_from_the_training_rows_unless_set():
     assert TabularMLPAR.sized_config({"weight_decay": 1e-5}, 300)["weight_decay"] == 1e-5
     built_outside_a_fit = TabularMLPAR(5, 2, {"bins": 16}, BLOCKS)
     assert built_outside_a_fit.configure_optimizers().defaults["weight_decay"] == 3.0
+    assert "weight_decay" not in TabularAR.sized_config({}, 300)  # the transformer keeps its own 1e-5
+
+
+def test_the_biases_are_not_decayed_and_everything_else_is():
+    model = _model(weight_decay=3.0)
+    groups = model.configure_optimizers().param_groups
+    names = {id(p): name for name, p in model.named_parameters()}
+    by_decay = {g["weight_decay"]: sorted(names[id(p)] for p in g["params"]) for g in groups}
+    assert by_decay == {3.0: ["head.weight", "inner", "token.weight"], 0.0: ["head.bias", "inner_bias"]}
