@@ -92,9 +92,7 @@ class TabularAR(TokenModel):
         if self.per_example_loss:  # DP-SGD: the head as a module, so Opacus sees each row's gradient
             tokens = self._tokens(x)
             return F.cross_entropy(self._logits(self._prefix(tokens, y)).flatten(0, 1).float(), tokens.flatten())
-        # Each position against its own tokens only: the same loss, about Σ sizes / (positions x vocab)
-        # of the work.
-        return self.row_losses(x, y).mean()
+        return super().loss(x, y)
 
     def row_losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         tokens = self._tokens(x)

@@ -120,6 +120,10 @@ class TokenModel(TabularModel):
         own = self._own(position)
         return F.linear(h, self.head.weight[own], self.head.bias[own])
 
+    def loss(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The mean of the rows' losses, so training and validation share one cross-entropy loop."""
+        return self.row_losses(x, y).mean()
+
     def _position_row_losses(self, h: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Each row's mean cross-entropy per position, every position against its own tokens only: a
         1,228-value column does not make every other position pay for a vocabulary-wide softmax. Their
