@@ -6,7 +6,7 @@ import torch
 
 from synthgen import Synthesizer, SynthgenError
 from synthgen.config import PrivacyParams, TrainParams
-from synthgen.models.tabular_mlp_ar import sized_weight_decay
+from synthgen.models.tabular_mlp_ar import sized_learning_rate, sized_weight_decay
 
 
 def test_unfitted_synthesizer_says_what_to_do():
@@ -111,12 +111,20 @@ def test_without_a_noise_seed_the_dp_noise_is_fresh_not_the_published_seeds(peng
     assert any(not torch.equal(v, weights[1][k]) for k, v in weights[0].items())
 
 
-def test_the_weight_decay_sized_from_the_training_rows_is_trained_with_saved_and_loaded(tmp_path, penguins, fast_train):
-    rows = pd.concat([penguins] * 9, ignore_index=True)  # 3,096 rows: sized, not the small-table 3
+def test_the_decay_and_rate_sized_from_the_training_rows_are_trained_with_saved_and_loaded(
+    tmp_path, penguins, fast_train
+):
+    rows = pd.concat([penguins] * 9, ignore_index=True)  # 3,096 rows: sized, not the small-table values
     synth = Synthesizer(seed=0, train_params=fast_train).fit(rows)
-    expected = sized_weight_decay(len(rows))
-    assert expected < 1 and synth.model.config.weight_decay == expected
-    assert synth.model.configure_optimizers().defaults["weight_decay"] == expected
+    decay, rate = sized_weight_decay(len(rows)), sized_learning_rate(len(rows))
+    assert decay < 1 and 0.001 < rate < 0.003
+    assert (synth.model.config.weight_decay, synth.model.config.learning_rate) == (decay, rate)
+    assert {k: synth.model.configure_optimizers().defaults[k] for k in ("weight_decay", "lr")} == {
+        "weight_decay": decay,
+        "lr": rate,
+    }
     synth.save(tmp_path / "m")
-    assert json.loads((tmp_path / "m" / "config.json").read_text())["model_config"]["weight_decay"] == expected
-    assert Synthesizer.load(tmp_path / "m").model.config.weight_decay == expected
+    saved = json.loads((tmp_path / "m" / "config.json").read_text())["model_config"]
+    assert (saved["weight_decay"], saved["learning_rate"]) == (decay, rate)
+    loaded = Synthesizer.load(tmp_path / "m").model.config
+    assert (loaded.weight_decay, loaded.learning_rate) == (decay, rate)

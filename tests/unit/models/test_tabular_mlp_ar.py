@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from synthgen.models.tabular_ar import TabularAR
-from synthgen.models.tabular_mlp_ar import TabularMLPAR, sized_weight_decay
+from synthgen.models.tabular_mlp_ar import TabularMLPAR, sized_learning_rate, sized_weight_decay
 
 BLOCKS = [("value", 1), ("flag", 1), ("onehot", 3)]
 
@@ -80,6 +80,14 @@ def test_weight_decay_is_sized_from_the_training_rows_unless_set():
     built_outside_a_fit = TabularMLPAR(5, 2, {"bins": 16}, BLOCKS)
     assert built_outside_a_fit.configure_optimizers().defaults["weight_decay"] == 3.0
     assert "weight_decay" not in TabularAR.sized_config({}, 300)  # the transformer keeps its own 1e-5
+
+
+def test_learning_rate_follows_the_decay_from_the_small_table_rate_to_the_default_unless_set():
+    assert TabularMLPAR.sized_config({}, 300)["learning_rate"] == sized_learning_rate(2000) == 0.003
+    assert 0.001 < sized_learning_rate(3000) < 0.003 and sized_learning_rate(11000) == 0.001
+    assert TabularMLPAR.sized_config({"learning_rate": 0.01}, 300)["learning_rate"] == 0.01
+    assert TabularMLPAR(5, 2, {"bins": 16}, BLOCKS).configure_optimizers().defaults["lr"] == 0.003
+    assert "learning_rate" not in TabularAR.sized_config({}, 300)  # the transformer keeps its own 1e-3
 
 
 def test_the_biases_are_not_decayed_and_everything_else_is():
