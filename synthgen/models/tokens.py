@@ -129,9 +129,13 @@ class TokenModel(TabularModel):
         1,228-value column does not make every other position pay for a vocabulary-wide softmax. Their
         mean is the training loss. h: (rows, positions, hidden)."""
         total = h.new_zeros(len(tokens), dtype=torch.float32)
-        for position in range(len(self.sizes)):
-            logits = self._position_logits(h[:, position], position).float()
-            total = total + F.cross_entropy(logits, tokens[:, position] - self._own(position).start, reduction="none")
+        local = tokens - self.offsets  # each position's tokens counted from its own first
+        # unbind and split, not indexing per position: their backward assembles each gradient once,
+        # where an index's backward fills a zero copy of the whole tensor for every position.
+        heads = zip(h.unbind(1), self.head.weight.split(self.sizes), self.head.bias.split(self.sizes), strict=True)
+        for position, (hidden, weight, bias) in enumerate(heads):
+            logits = F.linear(hidden, weight, bias).float()
+            total = total + F.cross_entropy(logits, local[:, position], reduction="none")
         return total / len(self.sizes)
 
     def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
