@@ -63,6 +63,11 @@ def sized_learning_rate(n_rows: int) -> float:
     return float(f"{RATE_LARGE + (RATE_SMALL - RATE_LARGE) * _small_table_share(n_rows):.3g}")
 
 
+def _sized_optimizer(n_rows: int) -> dict[str, float]:
+    """The settings a fit on `n_rows` rows fills in where the config leaves them null."""
+    return {"weight_decay": sized_weight_decay(n_rows), "learning_rate": sized_learning_rate(n_rows)}
+
+
 @MODELS.register("tabular_mlp_ar")
 class TabularMLPAR(TokenModel):
     Config = TabularMLPARConfig
@@ -71,18 +76,13 @@ class TabularMLPAR(TokenModel):
     @classmethod
     def sized_config(cls, config: dict[str, Any], n_rows: int) -> dict[str, Any]:
         config = super().sized_config(config, n_rows)
-        if config.get("weight_decay") is None:
-            config = {**config, "weight_decay": sized_weight_decay(n_rows)}
-        if config.get("learning_rate") is None:
-            config = {**config, "learning_rate": sized_learning_rate(n_rows)}
-        return config
+        return {**config, **{key: value for key, value in _sized_optimizer(n_rows).items() if config.get(key) is None}}
 
     def __init__(self, n_features: int, n_classes: int, config: dict[str, Any], blocks: Blocks | None = None) -> None:
         super().__init__(n_features, n_classes, config, blocks)
-        if self.config.weight_decay is None:  # built outside a fit, which sizes them: the small-table values
-            self.config.weight_decay = DECAY
-        if self.config.learning_rate is None:
-            self.config.learning_rate = RATE_SMALL
+        for key, value in _sized_optimizer(1).items():  # built outside a fit, which sizes them: small-table values
+            if getattr(self.config, key) is None:
+                setattr(self.config, key, value)
         cfg = self.config
         n, e, h = len(self.sizes), cfg.embedding, cfg.hidden
         # The class is one more embedded input, read by every column: the inputs are the class, then
