@@ -132,10 +132,9 @@ class TokenModel(TabularModel):
         local = tokens - self.offsets  # each position's tokens counted from its own first
         # unbind and split, not indexing per position: their backward assembles each gradient once,
         # where an index's backward fills a zero copy of the whole tensor for every position.
-        heads = zip(h.unbind(1), self.head.weight.split(self.sizes), self.head.bias.split(self.sizes), strict=True)
-        for position, (hidden, weight, bias) in enumerate(heads):
-            logits = F.linear(hidden, weight, bias).float()
-            total = total + F.cross_entropy(logits, local[:, position], reduction="none")
+        heads = zip(self.head.weight.split(self.sizes), self.head.bias.split(self.sizes), strict=True)
+        for hidden, target, (weight, bias) in zip(h.unbind(1), local.unbind(1), heads, strict=True):
+            total = total + F.cross_entropy(F.linear(hidden, weight, bias).float(), target, reduction="none")
         return total / len(self.sizes)
 
     def _decode(self, tokens: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
